@@ -1,0 +1,108 @@
+/**
+ * Builds the API's fastify instance from its dependencies (no listening, no connecting), so
+ * tests and the server entry share one assembly.
+ */
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type { Migration } from '../db/migrate.js';
+import { loadMigrations } from '../db/migrate.js';
+import { requireApiKey } from '../security/auth.js';
+import { registerRateLimit } from '../security/rate-limit.js';
+import type { ApiContext } from './context.js';
+import { installErrorHandlers } from './errors.js';
+import { eventRoutes } from './routes/events.js';
+import { fileRoutes } from './routes/files.js';
+import { healthRoutes } from './routes/health.js';
+import { videoRoutes } from './routes/videos.js';
+import { typeboxValidatorCompiler } from './validation.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Keeps a caller's request id when it is safe to log, otherwise makes one. */
+function requestId(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+export async function buildApi(
+  ctx: ApiContext,
+  migrations: Migration[] = loadMigrations(),
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    genReqId: requestId,
+    requestIdHeader: false,
+    bodyLimit: ctx.config.bodyLimitBytes,
+    trustProxy: false,
+    return503OnClosing: true,
+    // One line per request (below, with route and duration) instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.setValidatorCompiler(typeboxValidatorCompiler);
+  installErrorHandlers(app, ctx.config.bodyLimitBytes);
+  // Only JSON bodies: without this, text/plain would be parsed and then fail as "not an object".
+  app.removeContentTypeParser(['text/plain']);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  const httpDuration = ctx.metrics.metrics.httpRequestDuration;
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    httpDuration.observe(
+      { route, method: request.method, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  await app.register(helmet, { global: true });
+  if (ctx.config.corsOrigins.length > 0) await app.register(cors, { origin: ctx.config.corsOrigins });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Archibald API',
+        version: ctx.config.version,
+        description: 'Guided-meditation videos: submit a request, follow it, download the result.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      tags: [
+        { name: 'videos', description: 'Video jobs (API key required)' },
+        { name: 'ops', description: 'Health, readiness and metrics' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  await healthRoutes(app, ctx, migrations);
+  await app.register(async (v1) => {
+    requireApiKey(v1, ctx.db.primary);
+    await registerRateLimit(v1, {
+      redis: ctx.redis,
+      config: ctx.config.rateLimit,
+      keyPrefix: ctx.config.queue.prefix,
+      metrics: ctx.metrics.metrics,
+    });
+    await videoRoutes(v1, ctx);
+    await eventRoutes(v1, ctx);
+    await fileRoutes(v1, ctx);
+  });
+  return app;
+}

@@ -1,0 +1,166 @@
+/** /v1/videos: submit, read, list and cancel videos. */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { cancelVideo, createVideo, failVideo, getVideoWithStages, listVideos } from '../../db/videos.js';
+import type { VideoWithStages } from '../../db/videos.js';
+import { enqueueVideo, publishCancel, removeQueuedJob } from '../../queue/video-queue.js';
+import { caller } from '../../security/auth.js';
+import type { VideoSpec } from '../../pipeline/stage.js';
+import { DURATION_LIMITS } from '../../pipeline/stage.js';
+import type { ApiContext } from '../context.js';
+import { HttpError } from '../errors.js';
+import {
+  CreateVideoBody,
+  ErrorBody,
+  ListVideosQuery,
+  VideoIdParams,
+  VideoList,
+  VideoView,
+} from '../schemas.js';
+import { toVideoView } from '../view.js';
+
+const security = [{ bearerAuth: [] }];
+
+/** Reads from the replica, falling back to the primary for a video the replica has not seen yet. */
+export async function findVideo(ctx: ApiContext, id: string, apiKeyId: string): Promise<VideoWithStages> {
+  const video =
+    (await getVideoWithStages(ctx.db.read, id, apiKeyId)) ??
+    (ctx.db.read !== ctx.db.primary ? await getVideoWithStages(ctx.db.primary, id, apiKeyId) : undefined);
+  if (!video) throw new HttpError(404, `no video ${id}`);
+  return video;
+}
+
+const view = (video: VideoWithStages) => toVideoView(video, video.stages);
+
+export async function videoRoutes(scope: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.post(
+    '/v1/videos',
+    {
+      schema: {
+        summary: 'Request a video',
+        tags: ['videos'],
+        security,
+        body: CreateVideoBody,
+        response: { 200: VideoView, 202: VideoView, '4xx': ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const key = caller(request);
+      const body = request.body;
+      const id = randomUUID();
+      const spec: VideoSpec = {
+        topic: body.topic,
+        durationSeconds: body.durationSeconds ?? DURATION_LIMITS.default,
+        aspect: body.aspect ?? '16:9',
+        resolution: body.resolution ?? '720p',
+        voice: body.voice ?? 'slt',
+        style: body.style ?? 'calm',
+        burnCaptions: body.burnCaptions ?? true,
+        seed: body.seed ?? id.replace(/-/g, '').slice(0, 16),
+      };
+      const { video, created } = await createVideo(ctx.db.primary, {
+        id,
+        apiKeyId: key.id,
+        ...(body.idempotencyKey ? { idempotencyKey: body.idempotencyKey } : {}),
+        spec,
+      });
+      if (created || video.status === 'queued') {
+        try {
+          // For a replay this repairs a first attempt whose enqueue failed; BullMQ ignores a duplicate id.
+          await enqueueVideo(ctx.queue, video.id);
+        } catch (error) {
+          request.log.error({ err: error, videoId: video.id }, 'could not queue the video');
+          if (created)
+            await failVideo(ctx.db.primary, video.id, {
+              stage: null,
+              message: 'could not be queued',
+              costUsd: 0,
+            });
+          throw new HttpError(503, 'the queue is unavailable; retry later (with the same idempotencyKey)');
+        }
+      }
+      if (created) ctx.metrics.metrics.videosSubmitted.inc();
+      request.log.info({ videoId: video.id, created }, created ? 'video queued' : 'idempotent replay');
+      reply.header('Location', `/v1/videos/${video.id}`);
+      if (!created) reply.header('Idempotent-Replayed', 'true');
+      // A new video has no stages yet: skip the read.
+      const stages = created ? [] : ((await getVideoWithStages(ctx.db.primary, video.id))?.stages ?? []);
+      return reply.code(created ? 202 : 200).send(toVideoView(video, stages));
+    },
+  );
+
+  app.get(
+    '/v1/videos/:id',
+    {
+      schema: {
+        summary: 'A video: status, stage, progress, stage timings, cost, output URL, error',
+        tags: ['videos'],
+        security,
+        params: VideoIdParams,
+        response: { 200: VideoView, '4xx': ErrorBody },
+      },
+    },
+    async (request) => {
+      return view(await findVideo(ctx, request.params.id, caller(request).id));
+    },
+  );
+
+  app.get(
+    '/v1/videos',
+    {
+      schema: {
+        summary: "The caller's videos, newest first",
+        tags: ['videos'],
+        security,
+        querystring: ListVideosQuery,
+        response: { 200: VideoList, '4xx': ErrorBody },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit ?? 20;
+      const rows = await listVideos(ctx.db.read, {
+        apiKeyId: caller(request).id,
+        limit: limit + 1,
+        ...(request.query.status ? { status: request.query.status } : {}),
+        ...(request.query.cursor ? { afterId: request.query.cursor } : {}),
+      });
+      const page = rows.slice(0, limit);
+      return {
+        items: page.map(view),
+        nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
+      };
+    },
+  );
+
+  app.delete(
+    '/v1/videos/:id',
+    {
+      schema: {
+        summary: 'Cancel a video: a queued one never starts, a running one is stopped',
+        tags: ['videos'],
+        security,
+        params: VideoIdParams,
+        response: { 200: VideoView, '4xx': ErrorBody },
+      },
+    },
+    async (request) => {
+      const key = caller(request);
+      const id = request.params.id;
+      const result = await cancelVideo(ctx.db.primary, id, key.id);
+      if (!result) throw new HttpError(404, `no video ${id}`);
+      if (!result.cancelled) throw new HttpError(409, `video ${id} is already ${result.previous}`);
+      // Remove it if it has not started; tell the workers in any case (it may have just started).
+      await removeQueuedJob(ctx.queue, id).catch((error: unknown) =>
+        request.log.warn({ err: error, videoId: id }, 'could not remove the queued job'),
+      );
+      await publishCancel(ctx.redis, ctx.config.queue.prefix, id).catch((error: unknown) =>
+        request.log.warn({ err: error, videoId: id }, 'could not publish the cancel'),
+      );
+      request.log.info({ videoId: id, previous: result.previous }, 'video cancelled');
+      return view((await getVideoWithStages(ctx.db.primary, id))!);
+    },
+  );
+}

@@ -1,0 +1,63 @@
+/**
+ * The API process: connects Postgres and Redis, applies migrations when MIGRATE_ON_START, builds
+ * the app and listens on HOST:PORT. close() stops accepting, drains, then disconnects.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/load.js';
+import { createLogger } from '../config/logger.js';
+import { loadMigrations, migrate } from '../db/migrate.js';
+import { createDatabase } from '../db/pool.js';
+import { createProcessMetrics } from '../metrics/registry.js';
+import { closeRedis, createRedis } from '../queue/connection.js';
+import { createVideoQueue } from '../queue/video-queue.js';
+import { buildApi } from './app.js';
+
+// Kept here too for callers that import it from the server module.
+export { createLogger };
+
+export interface ApiServer {
+  app: FastifyInstance;
+  /** The listening URL (port 0 resolved). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(config: Config, log = createLogger(config, 'api')): Promise<ApiServer> {
+  const db = createDatabase(config.database, log);
+  const redis = createRedis(config.redis, { name: 'api', maxRetriesPerRequest: 2, log });
+  const queue = createVideoQueue(redis, config.queue);
+  queue.on('error', (error) => log.warn({ err: error }, 'queue error'));
+  const metrics = createProcessMetrics('api', config.version, {
+    queueCounts: () =>
+      queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'),
+  });
+  const migrations = loadMigrations();
+  const shutdown = async () => {
+    await queue.close().catch(() => {});
+    await closeRedis(redis);
+    await db.close().catch(() => {});
+  };
+  try {
+    if (config.migrateOnStart) {
+      const applied = await migrate(db.primary, log, migrations);
+      if (applied.length > 0) log.info({ applied }, 'migrations applied at start');
+    }
+    const app = await buildApi({ config, db, redis, queue, metrics, log }, migrations);
+    const address = await app.listen({ port: config.port, host: config.host });
+    log.info({ address }, 'api listening');
+    let closed = false;
+    return {
+      app,
+      url: address,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await app.close();
+        await shutdown();
+      },
+    };
+  } catch (error) {
+    await shutdown();
+    throw error;
+  }
+}

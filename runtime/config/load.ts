@@ -1,0 +1,248 @@
+/**
+ * Turns an environment into a validated Config, reporting every bad value at once.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Compile } from 'typebox/compile';
+import { Value } from 'typebox/value';
+import type { TSchema } from 'typebox';
+import { configSchema, configVariables } from './schema.js';
+import type { ConfigEnv, ConfigVariableName } from './schema.js';
+import { FileSecret, envSecret } from './secret.js';
+import type { Secret } from './secret.js';
+
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+export interface Config {
+  version: string;
+  port: number;
+  host: string;
+  metricsPort: number;
+  logLevel: NonNullable<ConfigEnv['LOG_LEVEL']>;
+  database: {
+    url: string;
+    readUrl?: string;
+    password?: Secret;
+    poolMax: number;
+  };
+  redis: {
+    url: string;
+    clusterNodes?: RedisNode[];
+    password?: Secret;
+    tls: boolean;
+  };
+  queue: { prefix: string; attempts: number; timeoutSeconds: number };
+  worker: { concurrency: number; shutdownGraceSeconds: number; lockSeconds: number };
+  workDir: string;
+  assetCacheDir: string;
+  storageDir: string;
+  publicBaseUrl: string;
+  s3?: {
+    bucket: string;
+    region: string;
+    endpoint?: string;
+    forcePathStyle: boolean;
+    cdnBaseUrl?: string;
+  };
+  rateLimit: { max: number; windowSeconds: number };
+  bodyLimitBytes: number;
+  corsOrigins: string[];
+  anthropicApiKey?: Secret;
+  migrateOnStart: boolean;
+  apiUrl: string;
+}
+
+export interface ConfigIssue {
+  variable: string;
+  /** The offending value, or "[secret]" for secrets; absent when the variable is missing. */
+  value?: string;
+  rule: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: ConfigIssue[]) {
+    super(
+      `invalid configuration:\n${issues
+        .map((i) => `  ${i.variable}${i.value === undefined ? '' : `=${JSON.stringify(i.value)}`}: ${i.rule}`)
+        .join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const checker = Compile(configSchema);
+const secretNames = new Set(configVariables.filter((v) => v.secret).map((v) => v.name as string));
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Env strings to the schema's types; a value that does not convert is left as is and fails the check. */
+function convert(name: string, raw: string): unknown {
+  const schema = configSchema.properties[name as ConfigVariableName] as TSchema & { type?: string };
+  if (schema.type === 'integer' && /^-?\d+$/.test(raw.trim())) return Number(raw.trim());
+  if (schema.type === 'boolean') {
+    const v = raw.trim().toLowerCase();
+    if (TRUE.has(v)) return true;
+    if (FALSE.has(v)) return false;
+  }
+  return raw;
+}
+
+function rule(error: { keyword: string; message: string; params: Record<string, unknown> }): string {
+  switch (error.keyword) {
+    case 'type':
+      return `must be ${error.params.type === 'boolean' ? 'true or false' : `an ${String(error.params.type)}`}`;
+    case 'enum':
+      return `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+    case 'pattern':
+      return `must match ${String(error.params.pattern)}`;
+    case 'minimum':
+      return `must be >= ${String(error.params.limit)}`;
+    case 'maximum':
+      return `must be <= ${String(error.params.limit)}`;
+    default:
+      return error.message;
+  }
+}
+
+function readSecret(
+  env: NodeJS.ProcessEnv,
+  name: 'DATABASE_PASSWORD' | 'REDIS_PASSWORD' | 'ANTHROPIC_API_KEY',
+  issues: ConfigIssue[],
+): Secret | undefined {
+  const direct = env[name];
+  const file = env[`${name}_FILE`];
+  if (direct && file) {
+    issues.push({ variable: name, value: '[secret]', rule: `set either ${name} or ${name}_FILE, not both` });
+    return undefined;
+  }
+  if (file) {
+    try {
+      return new FileSecret(resolve(file));
+    } catch (error) {
+      issues.push({
+        variable: `${name}_FILE`,
+        value: file,
+        rule: `must name a readable, non-empty file (${(error as Error).message})`,
+      });
+      return undefined;
+    }
+  }
+  return direct ? envSecret(direct, name) : undefined;
+}
+
+function parseNodes(list: string): RedisNode[] {
+  return list.split(',').map((entry) => {
+    const at = entry.lastIndexOf(':');
+    return { host: entry.slice(0, at), port: Number(entry.slice(at + 1)) };
+  });
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const values: Record<string, unknown> = {};
+  for (const { name } of configVariables) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') values[name] = convert(name, raw);
+  }
+  const issues: ConfigIssue[] = [];
+  for (const error of checker.Errors(values)) {
+    const variable = error.instancePath.replace(/^\//, '');
+    if (!variable) continue;
+    const raw = env[variable];
+    issues.push({
+      variable,
+      ...(raw === undefined ? {} : { value: secretNames.has(variable) ? '[secret]' : raw }),
+      rule: rule(error as unknown as Parameters<typeof rule>[0]),
+    });
+  }
+  const e = Value.Default(configSchema, values) as Required<
+    Omit<
+      ConfigEnv,
+      'DATABASE_READ_URL' | 'REDIS_CLUSTER_NODES' | 'S3_BUCKET' | 'S3_ENDPOINT' | 'CDN_BASE_URL'
+    >
+  > &
+    ConfigEnv;
+
+  const databasePassword = readSecret(env, 'DATABASE_PASSWORD', issues);
+  const redisPassword = readSecret(env, 'REDIS_PASSWORD', issues);
+  const anthropicApiKey = readSecret(env, 'ANTHROPIC_API_KEY', issues);
+  if (e.S3_BUCKET && !e.CDN_BASE_URL && !e.S3_ENDPOINT) {
+    issues.push({
+      variable: 'CDN_BASE_URL',
+      rule: 'is required when S3_BUCKET is set (public URL of the videos)',
+    });
+  }
+  if (issues.length > 0) {
+    for (const s of [databasePassword, redisPassword, anthropicApiKey]) s?.close();
+    throw new ConfigError(issues);
+  }
+
+  return {
+    version: packageVersion(),
+    port: e.PORT,
+    host: e.HOST,
+    metricsPort: e.METRICS_PORT,
+    logLevel: e.LOG_LEVEL,
+    database: {
+      url: e.DATABASE_URL,
+      ...(e.DATABASE_READ_URL ? { readUrl: e.DATABASE_READ_URL } : {}),
+      ...(databasePassword ? { password: databasePassword } : {}),
+      poolMax: e.DATABASE_POOL_MAX,
+    },
+    redis: {
+      url: e.REDIS_URL,
+      ...(e.REDIS_CLUSTER_NODES ? { clusterNodes: parseNodes(e.REDIS_CLUSTER_NODES) } : {}),
+      ...(redisPassword ? { password: redisPassword } : {}),
+      tls: e.REDIS_TLS,
+    },
+    queue: { prefix: e.QUEUE_PREFIX, attempts: e.JOB_ATTEMPTS, timeoutSeconds: e.JOB_TIMEOUT_SECONDS },
+    worker: {
+      concurrency: e.WORKER_CONCURRENCY,
+      shutdownGraceSeconds: e.WORKER_SHUTDOWN_GRACE_SECONDS,
+      lockSeconds: e.WORKER_LOCK_SECONDS,
+    },
+    workDir: resolve(e.WORK_DIR),
+    assetCacheDir: resolve(e.ASSET_CACHE_DIR),
+    storageDir: resolve(e.STORAGE_DIR),
+    publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+    ...(e.S3_BUCKET
+      ? {
+          s3: {
+            bucket: e.S3_BUCKET,
+            region: e.S3_REGION,
+            ...(e.S3_ENDPOINT ? { endpoint: e.S3_ENDPOINT } : {}),
+            forcePathStyle: e.S3_FORCE_PATH_STYLE,
+            ...(e.CDN_BASE_URL ? { cdnBaseUrl: e.CDN_BASE_URL.replace(/\/+$/, '') } : {}),
+          },
+        }
+      : {}),
+    rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    corsOrigins: e.CORS_ORIGINS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    ...(anthropicApiKey ? { anthropicApiKey } : {}),
+    migrateOnStart: e.MIGRATE_ON_START,
+    apiUrl: e.API_URL.replace(/\/+$/, ''),
+  };
+}
+
+/** Releases the file watchers of the config's secrets. */
+export function closeConfig(config: Config): void {
+  config.database.password?.close();
+  config.redis.password?.close();
+  config.anthropicApiKey?.close();
+}

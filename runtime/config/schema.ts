@@ -1,0 +1,159 @@
+/**
+ * The runtime's configuration contract: every environment variable it reads, with its rule,
+ * default and meaning. Pure (no side effects) so that the stacks and the README can import the
+ * list of names; runtime/config/load.ts turns an environment into a validated Config.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Type from 'typebox';
+import type { Static, TSchema } from 'typebox';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const port = (fallback: number, description: string) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description });
+const positiveInt = (fallback: number, max: number, description: string) =>
+  Type.Integer({ minimum: 1, maximum: max, default: fallback, description });
+const flag = (fallback: boolean, description: string) => Type.Boolean({ default: fallback, description });
+const text = (description: string, options: { default?: string; pattern?: string } = {}) =>
+  Type.String({ minLength: 1, ...options, description });
+const secret = (description: string) => Type.String({ minLength: 1, description, 'x-secret': true });
+const secretFile = (of: string) =>
+  Type.String({
+    minLength: 1,
+    description: `Path of a file holding ${of} (as Vault Agent renders it); re-read when it changes.`,
+  });
+
+const URL_PG = '^postgres(ql)?://';
+const URL_REDIS = '^rediss?://';
+const URL_HTTP = '^https?://';
+const HOST_PORT_LIST = '^[^,:\\s]+:\\d{1,5}(,[^,:\\s]+:\\d{1,5})*$';
+
+/** Every variable is optional in the environment; the defaults suit a local machine. */
+export const configSchema = Type.Object({
+  PORT: Type.Optional(port(8080, 'API listen port (/v1, /health, /ready, /metrics, /docs).')),
+  HOST: Type.Optional(text('API listen address; containers set 0.0.0.0.', { default: '127.0.0.1' })),
+  METRICS_PORT: Type.Optional(port(9464, "Worker's own /metrics and /health port.")),
+  LOG_LEVEL: Type.Optional(
+    Type.Enum([...LOG_LEVELS], { default: 'info', description: 'pino log level (JSON logs on stdout).' }),
+  ),
+  DATABASE_URL: Type.Optional(
+    Type.String({
+      pattern: URL_PG,
+      default: 'postgres://postgres@127.0.0.1:5432/archibald',
+      description: 'Primary Postgres (writes, and reads when no replica is set).',
+      'x-secret': true,
+    }),
+  ),
+  DATABASE_READ_URL: Type.Optional(
+    Type.String({
+      pattern: URL_PG,
+      description: 'Optional read replica; serves the GET routes.',
+      'x-secret': true,
+    }),
+  ),
+  DATABASE_PASSWORD: Type.Optional(secret("Postgres password; replaces the URLs' password.")),
+  DATABASE_PASSWORD_FILE: Type.Optional(secretFile('the Postgres password')),
+  DATABASE_POOL_MAX: Type.Optional(positiveInt(10, 1000, 'Connections per pool (primary and replica).')),
+  REDIS_URL: Type.Optional(
+    Type.String({
+      pattern: URL_REDIS,
+      default: 'redis://127.0.0.1:6379',
+      description: 'Redis for the queue and the rate limit (single node).',
+      'x-secret': true,
+    }),
+  ),
+  REDIS_CLUSTER_NODES: Type.Optional(
+    text('Redis Cluster seed nodes "host:port,host:port"; when set, cluster mode (REDIS_URL ignored).', {
+      pattern: HOST_PORT_LIST,
+    }),
+  ),
+  REDIS_PASSWORD: Type.Optional(secret('Redis password (AUTH).')),
+  REDIS_PASSWORD_FILE: Type.Optional(secretFile('the Redis password')),
+  REDIS_TLS: Type.Optional(flag(false, 'Connect to Redis over TLS.')),
+  QUEUE_PREFIX: Type.Optional(
+    text('BullMQ key prefix; the braces are the Redis Cluster hash tag that keeps a queue in one slot.', {
+      default: '{archibald}',
+      pattern: '^\\{[^{}]+\\}$',
+    }),
+  ),
+  WORKER_CONCURRENCY: Type.Optional(positiveInt(2, 64, 'Jobs one worker process runs at once.')),
+  WORKER_SHUTDOWN_GRACE_SECONDS: Type.Optional(
+    positiveInt(30, 3600, 'On SIGTERM, how long running jobs may finish before they are released.'),
+  ),
+  WORKER_LOCK_SECONDS: Type.Optional(
+    positiveInt(30, 600, "A job's lock lifetime; a crashed worker's job is recovered after about this long."),
+  ),
+  JOB_ATTEMPTS: Type.Optional(positiveInt(3, 20, 'Attempts per job (retries use exponential backoff).')),
+  JOB_TIMEOUT_SECONDS: Type.Optional(positiveInt(900, 86400, 'A job running longer than this is aborted.')),
+  WORK_DIR: Type.Optional(
+    text('Scratch space for running jobs (one directory per video).', {
+      default: join(tmpdir(), 'archibald', 'work'),
+    }),
+  ),
+  ASSET_CACHE_DIR: Type.Optional(text('Cache of generated background assets.', { default: './var/cache' })),
+  STORAGE_DIR: Type.Optional(
+    text('Local video storage (when S3_BUCKET is unset).', { default: './var/videos' }),
+  ),
+  PUBLIC_BASE_URL: Type.Optional(
+    text('Base URL clients reach the API at; builds local file URLs.', {
+      default: 'http://127.0.0.1:8080',
+      pattern: URL_HTTP,
+    }),
+  ),
+  S3_BUCKET: Type.Optional(text('Publish videos to this S3 bucket instead of STORAGE_DIR.')),
+  S3_REGION: Type.Optional(text('Region of the S3 bucket.', { default: 'us-east-1' })),
+  S3_ENDPOINT: Type.Optional(text('S3-compatible endpoint (MinIO, s3rver).', { pattern: URL_HTTP })),
+  S3_FORCE_PATH_STYLE: Type.Optional(
+    flag(false, 'Path-style S3 URLs (needed by most S3-compatible servers).'),
+  ),
+  CDN_BASE_URL: Type.Optional(
+    text('Public base URL of the CDN in front of the bucket.', { pattern: URL_HTTP }),
+  ),
+  RATE_LIMIT_MAX: Type.Optional(positiveInt(100, 1_000_000, 'Requests per API key per window.')),
+  RATE_LIMIT_WINDOW_SECONDS: Type.Optional(
+    positiveInt(60, 86400, 'Length of the rate-limit window in seconds.'),
+  ),
+  BODY_LIMIT_BYTES: Type.Optional(
+    positiveInt(65536, 10_485_760, 'Largest accepted request body (413 above).'),
+  ),
+  CORS_ORIGINS: Type.Optional(
+    Type.String({ default: '', description: 'Comma-separated allowed origins; empty means CORS off.' }),
+  ),
+  ANTHROPIC_API_KEY: Type.Optional(
+    secret('Reserved for the Anthropic script writer, which is not built yet: accepted, not used.'),
+  ),
+  ANTHROPIC_API_KEY_FILE: Type.Optional(secretFile('the Anthropic key')),
+  MIGRATE_ON_START: Type.Optional(flag(true, 'Apply pending migrations when the API starts (lock-guarded).')),
+  API_URL: Type.Optional(
+    text('API base URL the CLI client talks to.', { default: 'http://127.0.0.1:8080', pattern: URL_HTTP }),
+  ),
+});
+
+export type ConfigEnv = Static<typeof configSchema>;
+export type ConfigVariableName = keyof ConfigEnv & string;
+
+export interface ConfigVariable {
+  readonly name: ConfigVariableName;
+  readonly description: string;
+  readonly default?: string | number | boolean;
+  /** Its value is never logged or shown in an error. */
+  readonly secret: boolean;
+}
+
+function describe(name: string, schema: TSchema): ConfigVariable {
+  const s = schema as unknown as Record<string, unknown>;
+  return {
+    name: name as ConfigVariableName,
+    description: String(s.description ?? ''),
+    ...(s.default !== undefined ? { default: s.default as string | number | boolean } : {}),
+    secret: s['x-secret'] === true || name.endsWith('_PASSWORD') || name.endsWith('_API_KEY'),
+  };
+}
+
+/** Every variable, in documentation order. */
+export const configVariables: readonly ConfigVariable[] = Object.entries(configSchema.properties).map(
+  ([name, schema]) => describe(name, schema as TSchema),
+);
+
+export const configVariableNames: readonly ConfigVariableName[] = configVariables.map((v) => v.name);

@@ -1,0 +1,345 @@
+/**
+ * The videos repository: the API creates, reads and cancels; the worker moves a video through its
+ * stages. Every state change is a conditional UPDATE on the current status, so two processes
+ * racing on one video cannot both win (one completion, one cancellation).
+ */
+import type pg from 'pg';
+import type { StageName, VideoSpec } from '../pipeline/stage.js';
+import { recordAudit } from './audit.js';
+
+export const VIDEO_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type VideoStatus = (typeof VIDEO_STATUSES)[number];
+export const FINAL_STATUSES: readonly VideoStatus[] = ['completed', 'failed', 'cancelled'];
+
+export type StageStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface VideoRecord {
+  id: string;
+  apiKeyId: string | null;
+  idempotencyKey: string | null;
+  spec: VideoSpec;
+  status: VideoStatus;
+  currentStage: StageName | null;
+  progress: number;
+  costUsd: number;
+  outputUrl: string | null;
+  captionsUrl: string | null;
+  errorStage: StageName | null;
+  errorMessage: string | null;
+  attempts: number;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface StageRecord {
+  stage: StageName;
+  status: StageStatus;
+  attempt: number;
+  startedAt: Date;
+  finishedAt: Date | null;
+  durationMs: number | null;
+  output: unknown;
+  costUsd: number;
+  errorMessage: string | null;
+}
+
+const VIDEO_COLUMNS = `id, api_key_id AS "apiKeyId", idempotency_key AS "idempotencyKey", spec, status,
+  current_stage AS "currentStage", progress, cost_usd::float8 AS "costUsd", output_url AS "outputUrl",
+  captions_url AS "captionsUrl", error_stage AS "errorStage", error_message AS "errorMessage", attempts,
+  created_at AS "createdAt", updated_at AS "updatedAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+
+const STAGE_COLUMNS = `stage, status, attempt, started_at AS "startedAt", finished_at AS "finishedAt",
+  duration_ms AS "durationMs", output, cost_usd::float8 AS "costUsd", error_message AS "errorMessage"`;
+
+// Stage summaries (without outputs) aggregated in the same query, saving a round trip per read.
+const STAGES_JSON = `coalesce((SELECT json_agg(json_build_object('stage', s.stage, 'status', s.status,
+    'attempt', s.attempt, 'startedAt', s.started_at, 'finishedAt', s.finished_at, 'durationMs', s.duration_ms,
+    'costUsd', s.cost_usd::float8, 'errorMessage', s.error_message) ORDER BY s.started_at, s.stage)
+  FROM video_stages s WHERE s.video_id = videos.id), '[]') AS "stagesJson"`;
+
+export type StageSummary = Omit<StageRecord, 'output'>;
+export interface VideoWithStages extends VideoRecord {
+  stages: StageSummary[];
+}
+
+type StagesJsonRow = VideoRecord & {
+  stagesJson: Array<
+    Omit<StageSummary, 'startedAt' | 'finishedAt'> & { startedAt: string; finishedAt: string | null }
+  >;
+};
+
+function withStages(row: StagesJsonRow): VideoWithStages {
+  const { stagesJson, ...video } = row;
+  return {
+    ...video,
+    stages: stagesJson.map((s) => ({
+      ...s,
+      startedAt: new Date(s.startedAt),
+      finishedAt: s.finishedAt ? new Date(s.finishedAt) : null,
+    })),
+  };
+}
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Inserts a video, or returns the caller's existing one for the same idempotency key
+ * (`created: false`). Race-safe through the unique (api_key_id, idempotency_key) constraint.
+ */
+export async function createVideo(
+  pool: pg.Pool,
+  input: { id: string; apiKeyId: string; idempotencyKey?: string; spec: VideoSpec },
+): Promise<{ video: VideoRecord; created: boolean }> {
+  return inTransaction(pool, async (client) => {
+    const inserted = await client.query<VideoRecord>(
+      `INSERT INTO videos (id, api_key_id, idempotency_key, spec) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (api_key_id, idempotency_key) DO NOTHING RETURNING ${VIDEO_COLUMNS}`,
+      [input.id, input.apiKeyId, input.idempotencyKey ?? null, JSON.stringify(input.spec)],
+    );
+    const video = inserted.rows[0];
+    if (video) {
+      await recordAudit(client, {
+        actor: `key:${input.apiKeyId}`,
+        action: 'video.created',
+        subject: video.id,
+        detail: { topic: input.spec.topic },
+      });
+      return { video, created: true };
+    }
+    // The conflicting row is committed (ON CONFLICT waited for it), so this read sees it.
+    const existing = await client.query<VideoRecord>(
+      `SELECT ${VIDEO_COLUMNS} FROM videos WHERE api_key_id = $1 AND idempotency_key = $2`,
+      [input.apiKeyId, input.idempotencyKey],
+    );
+    return { video: existing.rows[0]!, created: false };
+  });
+}
+
+export async function getVideo(
+  db: Queryable,
+  id: string,
+  apiKeyId?: string,
+): Promise<VideoRecord | undefined> {
+  const rows = await db.query<VideoRecord>(
+    `SELECT ${VIDEO_COLUMNS} FROM videos WHERE id = $1 AND ($2::uuid IS NULL OR api_key_id = $2)`,
+    [id, apiKeyId ?? null],
+  );
+  return rows.rows[0];
+}
+
+/** A video with its stage summaries, in one query; scoped to a caller when apiKeyId is given. */
+export async function getVideoWithStages(
+  db: Queryable,
+  id: string,
+  apiKeyId?: string,
+): Promise<VideoWithStages | undefined> {
+  const rows = await db.query<StagesJsonRow>(
+    `SELECT ${VIDEO_COLUMNS}, ${STAGES_JSON} FROM videos WHERE id = $1 AND ($2::uuid IS NULL OR api_key_id = $2)`,
+    [id, apiKeyId ?? null],
+  );
+  return rows.rows[0] ? withStages(rows.rows[0]) : undefined;
+}
+
+export async function getStages(db: Queryable, videoId: string): Promise<StageRecord[]> {
+  const rows = await db.query<StageRecord>(
+    `SELECT ${STAGE_COLUMNS} FROM video_stages WHERE video_id = $1 ORDER BY started_at, stage`,
+    [videoId],
+  );
+  return rows.rows;
+}
+
+/** Newest first, keyset-paginated on (created_at, id): the cursor is the last id of the page before. */
+export async function listVideos(
+  db: Queryable,
+  filter: { apiKeyId: string; status?: VideoStatus; limit: number; afterId?: string },
+): Promise<VideoWithStages[]> {
+  const rows = await db.query<StagesJsonRow>(
+    `SELECT ${VIDEO_COLUMNS}, ${STAGES_JSON} FROM videos
+      WHERE api_key_id = $1 AND ($2::text IS NULL OR status = $2)
+        AND ($3::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM videos WHERE id = $3))
+      ORDER BY created_at DESC, id DESC LIMIT $4`,
+    [filter.apiKeyId, filter.status ?? null, filter.afterId ?? null, filter.limit],
+  );
+  return rows.rows.map(withStages);
+}
+
+/**
+ * Cancels a queued or running video. Returns the status it had, or undefined when it does not
+ * exist for this caller; a video already final is returned unchanged (`cancelled: false`).
+ */
+export async function cancelVideo(
+  pool: pg.Pool,
+  id: string,
+  apiKeyId: string,
+): Promise<{ previous: VideoStatus; cancelled: boolean } | undefined> {
+  return inTransaction(pool, async (client) => {
+    const current = await client.query<{ status: VideoStatus }>(
+      'SELECT status FROM videos WHERE id = $1 AND api_key_id = $2 FOR UPDATE',
+      [id, apiKeyId],
+    );
+    const previous = current.rows[0]?.status;
+    if (!previous) return undefined;
+    if (FINAL_STATUSES.includes(previous)) return { previous, cancelled: false };
+    await client.query(
+      `UPDATE videos SET status = 'cancelled', finished_at = now(), updated_at = now() WHERE id = $1`,
+      [id],
+    );
+    await recordAudit(client, {
+      actor: `key:${apiKeyId}`,
+      action: 'video.cancelled',
+      subject: id,
+      detail: { previous },
+    });
+    return { previous, cancelled: true };
+  });
+}
+
+// ---- the worker's side ----
+
+/** Marks an attempt as running; undefined when the video is final (cancelled, or already done). */
+export async function startAttempt(
+  pool: pg.Pool,
+  id: string,
+  attempt: number,
+): Promise<VideoRecord | undefined> {
+  const rows = await pool.query<VideoRecord>(
+    `UPDATE videos SET status = 'running', attempts = $2, started_at = coalesce(started_at, now()),
+        error_stage = NULL, error_message = NULL, updated_at = now()
+      WHERE id = $1 AND status IN ('queued', 'running') RETURNING ${VIDEO_COLUMNS}`,
+    [id, attempt],
+  );
+  return rows.rows[0];
+}
+
+export async function currentStatus(db: Queryable, id: string): Promise<VideoStatus | undefined> {
+  const rows = await db.query<{ status: VideoStatus }>('SELECT status FROM videos WHERE id = $1', [id]);
+  return rows.rows[0]?.status;
+}
+
+export async function stageStarted(
+  pool: pg.Pool,
+  id: string,
+  stage: StageName,
+  attempt: number,
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO video_stages (video_id, stage, status, attempt, started_at) VALUES ($1, $2, 'running', $3, now())
+     ON CONFLICT (video_id, stage) DO UPDATE SET status = 'running', attempt = $3, started_at = now(),
+       finished_at = NULL, duration_ms = NULL, output = NULL, cost_usd = 0, error_message = NULL`,
+    [id, stage, attempt],
+  );
+  await pool.query(
+    `UPDATE videos SET current_stage = $2, updated_at = now() WHERE id = $1 AND status = 'running'`,
+    [id, stage],
+  );
+}
+
+export async function stageFinished(
+  pool: pg.Pool,
+  id: string,
+  stage: StageName,
+  result:
+    | { status: 'completed'; output: unknown; costUsd: number; durationMs: number }
+    | { status: 'failed' | 'cancelled'; errorMessage: string; costUsd: number; durationMs: number },
+): Promise<void> {
+  await pool.query(
+    `UPDATE video_stages SET status = $3, finished_at = now(), duration_ms = $4, output = $5, cost_usd = $6,
+       error_message = $7
+      WHERE video_id = $1 AND stage = $2`,
+    [
+      id,
+      stage,
+      result.status,
+      Math.round(result.durationMs),
+      result.status === 'completed' ? JSON.stringify(result.output ?? null) : null,
+      result.costUsd,
+      result.status === 'completed' ? null : result.errorMessage,
+    ],
+  );
+}
+
+export async function updateProgress(
+  pool: pg.Pool,
+  id: string,
+  progress: number,
+  costUsd: number,
+): Promise<void> {
+  await pool.query(
+    `UPDATE videos SET progress = $2, cost_usd = $3, updated_at = now() WHERE id = $1 AND status = 'running'`,
+    [id, Math.max(0, Math.min(100, progress)), costUsd],
+  );
+}
+
+/** Records the completion; true only for the one call that moved the video to completed. */
+export async function completeVideo(
+  pool: pg.Pool,
+  id: string,
+  result: { outputUrl: string | null; captionsUrl: string | null; costUsd: number },
+): Promise<boolean> {
+  return inTransaction(pool, async (client) => {
+    const rows = await client.query(
+      `UPDATE videos SET status = 'completed', progress = 100, current_stage = NULL, output_url = $2,
+          captions_url = $3, cost_usd = $4, finished_at = now(), updated_at = now()
+        WHERE id = $1 AND status = 'running' RETURNING id`,
+      [id, result.outputUrl, result.captionsUrl, result.costUsd],
+    );
+    if (rows.rowCount !== 1) return false;
+    await recordAudit(client, { actor: 'worker', action: 'video.completed', subject: id, detail: {} });
+    return true;
+  });
+}
+
+/** Records the final failure; true when this call moved the video to failed. */
+export async function failVideo(
+  pool: pg.Pool,
+  id: string,
+  failure: { stage: StageName | null; message: string; costUsd: number },
+): Promise<boolean> {
+  return inTransaction(pool, async (client) => {
+    const rows = await client.query(
+      `UPDATE videos SET status = 'failed', error_stage = $2, error_message = $3, cost_usd = $4,
+          finished_at = now(), updated_at = now()
+        WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
+      [id, failure.stage, failure.message, failure.costUsd],
+    );
+    if (rows.rowCount !== 1) return false;
+    await recordAudit(client, {
+      actor: 'worker',
+      action: 'video.failed',
+      subject: id,
+      detail: { stage: failure.stage, message: failure.message },
+    });
+    return true;
+  });
+}
+
+/** An attempt that will be retried (or was released on shutdown): back to queued, error kept. */
+export async function requeueVideo(
+  pool: pg.Pool,
+  id: string,
+  failure?: { stage: StageName | null; message: string },
+): Promise<void> {
+  await pool.query(
+    `UPDATE videos SET status = 'queued', current_stage = NULL, error_stage = $2, error_message = $3,
+        updated_at = now()
+      WHERE id = $1 AND status = 'running'`,
+    [id, failure?.stage ?? null, failure?.message ?? null],
+  );
+}

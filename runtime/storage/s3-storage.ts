@@ -1,0 +1,69 @@
+/**
+ * S3 storage behind a CDN. An object carries its SHA-256 in its metadata, so a retried publish
+ * finds the identical object with one HEAD request and does not upload it again.
+ */
+import { createReadStream } from 'node:fs';
+import {
+  HeadObjectCommand,
+  NotFound,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import type { ObjectRole, PutRequest, S3StorageOptions, VideoStorage } from './storage.js';
+import { trimSlash } from './storage.js';
+
+export class S3Storage implements VideoStorage {
+  readonly kind = 's3';
+  private readonly client: S3Client;
+
+  constructor(private readonly options: S3StorageOptions) {
+    this.client = new S3Client({
+      region: options.region,
+      // S3-compatible servers (MinIO, s3rver) do not all take the SDK's default streamed checksums.
+      ...(options.endpoint
+        ? { endpoint: options.endpoint, requestChecksumCalculation: 'WHEN_REQUIRED' as const }
+        : {}),
+      ...(options.forcePathStyle !== undefined ? { forcePathStyle: options.forcePathStyle } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+    });
+  }
+
+  async put(request: PutRequest): Promise<{ uploaded: boolean }> {
+    const existing = await this.head(request.key);
+    if (existing && existing.bytes === request.bytes && existing.sha256 === request.sha256)
+      return { uploaded: false };
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.options.bucket,
+        Key: request.key,
+        Body: createReadStream(request.file),
+        ContentLength: request.bytes,
+        ContentType: request.contentType,
+        // Keys hold a video id, so an object never changes: the CDN may keep it for good.
+        CacheControl: 'public, max-age=31536000, immutable',
+        Metadata: { sha256: request.sha256 },
+      }),
+    );
+    return { uploaded: true };
+  }
+
+  private async head(key: string): Promise<{ bytes: number; sha256: string | undefined } | undefined> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }));
+      return { bytes: head.ContentLength ?? -1, sha256: head.Metadata?.sha256 };
+    } catch (error) {
+      if (error instanceof NotFound) return undefined;
+      if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  publicUrl(key: string, _videoId: string, _role: ObjectRole): string {
+    return `${trimSlash(this.options.cdnBaseUrl)}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,237 @@
+import * as pulumi from '@pulumi/pulumi';
+import * as ec2 from '@pulumi/aws/ec2/index.js';
+import * as eks from '@pulumi/aws/eks/index.js';
+import * as iam from '@pulumi/aws/iam/index.js';
+import * as kms from '@pulumi/aws/kms/index.js';
+import * as cloudwatch from '@pulumi/aws/cloudwatch/index.js';
+import { Provider as KubernetesProvider } from '@pulumi/kubernetes/provider.js';
+import type { StackConfig } from '../config.js';
+import { assumeRoleForService, managedPolicy } from '../iam.js';
+import { awsTags, clusterName } from '../naming.js';
+import { nodeGroupSize } from '../planning/capacity.js';
+import { PINNED } from '../tiers.js';
+import type { Tier } from '../tiers.js';
+import type { Network } from './network.js';
+
+export interface ClusterArgs {
+  readonly cfg: StackConfig;
+  readonly tier: Tier;
+  /** Required in eks mode. */
+  readonly network?: Network;
+}
+
+/** Every control-plane log type EKS offers: audit trails matter most when something went wrong. */
+const CONTROL_PLANE_LOGS = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'];
+
+/**
+ * The Kubernetes cluster and the provider every Kubernetes resource uses. eks mode creates EKS
+ * (pinned version, managed node group sized from the tier, OIDC provider for IRSA, control-plane
+ * logs); existing mode targets a kubeconfig context (kind, minikube, k3d).
+ */
+export class Cluster extends pulumi.ComponentResource {
+  readonly provider: KubernetesProvider;
+  readonly mode: StackConfig['clusterMode'];
+  readonly kubeconfig: pulumi.Output<string> | undefined;
+  readonly clusterName: pulumi.Output<string> | undefined;
+  readonly oidcProviderArn: pulumi.Output<string> | undefined;
+  readonly oidcIssuerUrl: pulumi.Output<string> | undefined;
+
+  constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('archibald:cluster:Cluster', name, {}, opts);
+    const { cfg, tier } = args;
+    this.mode = cfg.clusterMode;
+
+    if (cfg.clusterMode === 'existing') {
+      this.provider = new KubernetesProvider(
+        `${name}-k8s`,
+        {
+          ...(cfg.kubeContext ? { context: cfg.kubeContext } : {}),
+          enableServerSideApply: true,
+        },
+        { parent: this },
+      );
+      this.kubeconfig = undefined;
+      this.clusterName = undefined;
+      this.oidcProviderArn = undefined;
+      this.oidcIssuerUrl = undefined;
+      this.registerOutputs({});
+      return;
+    }
+
+    const network = args.network;
+    if (!network) throw new Error('Cluster: eks mode needs the Network component');
+    const child = { parent: this };
+    const tags = awsTags(cfg, 'cluster');
+    const eksName = clusterName(cfg);
+
+    const secretsKey = new kms.Key(
+      `${name}-secrets`,
+      {
+        description: `EKS secrets envelope encryption (${cfg.stack})`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        tags,
+      },
+      child,
+    );
+
+    const clusterRole = new iam.Role(
+      `${name}-control-plane`,
+      { assumeRolePolicy: assumeRoleForService('eks.amazonaws.com'), tags },
+      child,
+    );
+    const clusterPolicy = new iam.RolePolicyAttachment(
+      `${name}-control-plane`,
+      {
+        role: clusterRole.name,
+        policyArn: managedPolicy('AmazonEKSClusterPolicy'),
+      },
+      child,
+    );
+
+    // EKS would create this group itself without retention; owning it bounds the log bill.
+    const logGroup = new cloudwatch.LogGroup(
+      `${name}-control-plane-logs`,
+      {
+        name: `/aws/eks/${eksName}/cluster`,
+        retentionInDays: tier.storage.accessLogRetentionDays,
+        tags,
+      },
+      child,
+    );
+
+    const cluster = new eks.Cluster(
+      `${name}-eks`,
+      {
+        name: eksName,
+        version: PINNED.eksVersion,
+        roleArn: clusterRole.arn,
+        vpcConfig: {
+          subnetIds: [...network.privateSubnetIds, ...network.publicSubnetIds],
+          endpointPrivateAccess: true,
+          endpointPublicAccess: true,
+        },
+        accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: true },
+        enabledClusterLogTypes: CONTROL_PLANE_LOGS,
+        encryptionConfig: { resources: ['secrets'], provider: { keyArn: secretsKey.arn } },
+        tags,
+      },
+      { parent: this, dependsOn: [clusterPolicy, logGroup] },
+    );
+
+    const issuer = cluster.identities.apply((ids) => {
+      const url = ids[0]?.oidcs?.[0]?.issuer;
+      if (!url) throw new Error(`EKS cluster ${eksName} reported no OIDC issuer`);
+      return url;
+    });
+    const oidc = new iam.OpenIdConnectProvider(
+      `${name}-oidc`,
+      {
+        url: issuer,
+        clientIdLists: ['sts.amazonaws.com'],
+        tags,
+      },
+      child,
+    );
+
+    const nodeRole = new iam.Role(
+      `${name}-nodes`,
+      { assumeRolePolicy: assumeRoleForService('ec2.amazonaws.com'), tags },
+      child,
+    );
+    const nodePolicies = [
+      'AmazonEKSWorkerNodePolicy',
+      'AmazonEKS_CNI_Policy',
+      'AmazonEC2ContainerRegistryReadOnly',
+    ].map(
+      (policy) =>
+        new iam.RolePolicyAttachment(
+          `${name}-nodes-${policy}`,
+          { role: nodeRole.name, policyArn: managedPolicy(policy) },
+          child,
+        ),
+    );
+
+    // The launch template sets the node disk from the tier, enforces IMDSv2 with a hop limit of 1
+    // (pods cannot borrow the node's role) and adds the security group the data stores admit.
+    const launchTemplate = new ec2.LaunchTemplate(
+      `${name}-nodes`,
+      {
+        blockDeviceMappings: [
+          {
+            deviceName: '/dev/xvda',
+            ebs: {
+              volumeSize: tier.nodes.diskGiB,
+              volumeType: 'gp3',
+              encrypted: 'true',
+              deleteOnTermination: 'true',
+            },
+          },
+        ],
+        metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1 },
+        vpcSecurityGroupIds: [cluster.vpcConfig.clusterSecurityGroupId, network.nodeSecurityGroupId],
+        tagSpecifications: [{ resourceType: 'instance', tags }],
+        tags,
+      },
+      child,
+    );
+
+    const size = nodeGroupSize(tier);
+    const nodeGroup = new eks.NodeGroup(
+      `${name}-nodes`,
+      {
+        clusterName: cluster.name,
+        nodeRoleArn: nodeRole.arn,
+        subnetIds: network.privateSubnetIds,
+        instanceTypes: [tier.nodes.instanceType],
+        capacityType: 'ON_DEMAND',
+        scalingConfig: { minSize: size.min, desiredSize: size.desired, maxSize: size.max },
+        updateConfig: { maxUnavailable: 1 },
+        launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
+        tags,
+      },
+      { parent: this, dependsOn: nodePolicies, ignoreChanges: ['scalingConfig.desiredSize'] },
+    );
+
+    const kubeconfig = pulumi.secret(
+      pulumi
+        .all([cluster.name, cluster.endpoint, cluster.certificateAuthority])
+        .apply(([clusterId, endpoint, ca]) =>
+          JSON.stringify({
+            apiVersion: 'v1',
+            kind: 'Config',
+            clusters: [
+              { name: clusterId, cluster: { server: endpoint, 'certificate-authority-data': ca.data } },
+            ],
+            contexts: [{ name: clusterId, context: { cluster: clusterId, user: clusterId } }],
+            'current-context': clusterId,
+            users: [
+              {
+                name: clusterId,
+                user: {
+                  exec: {
+                    apiVersion: 'client.authentication.k8s.io/v1beta1',
+                    command: 'aws',
+                    args: ['eks', 'get-token', '--cluster-name', clusterId, '--region', cfg.region],
+                  },
+                },
+              },
+            ],
+          }),
+        ),
+    );
+
+    // Kubernetes resources go through this provider, which waits for the node group, so nothing
+    // is scheduled before there are nodes to run it.
+    this.provider = new KubernetesProvider(
+      `${name}-k8s`,
+      { kubeconfig, enableServerSideApply: true },
+      { parent: this, dependsOn: [nodeGroup] },
+    );
+    this.kubeconfig = kubeconfig;
+    this.clusterName = cluster.name;
+    this.oidcProviderArn = oidc.arn;
+    this.oidcIssuerUrl = issuer;
+    this.registerOutputs({ clusterName: this.clusterName, oidcProviderArn: this.oidcProviderArn });
+  }
+}

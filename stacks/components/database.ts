@@ -1,0 +1,267 @@
+import * as pulumi from '@pulumi/pulumi';
+import * as kms from '@pulumi/aws/kms/index.js';
+import * as rds from '@pulumi/aws/rds/index.js';
+import * as route53 from '@pulumi/aws/route53/index.js';
+import { CustomResource } from '@pulumi/kubernetes/apiextensions/customResource.js';
+import * as corev1 from '@pulumi/kubernetes/core/v1/index.js';
+import { Release } from '@pulumi/kubernetes/helm/v3/release.js';
+import { RandomPassword } from '@pulumi/random/randomPassword.js';
+import type { StackConfig } from '../config.js';
+import { appLabels, awsTags, physicalName } from '../naming.js';
+import { databaseTopology } from '../planning/database.js';
+import { PINNED } from '../tiers.js';
+import type { Tier } from '../tiers.js';
+import type { Network } from './network.js';
+
+export interface DatabaseArgs {
+  readonly cfg: StackConfig;
+  readonly tier: Tier;
+  readonly network?: Network;
+  /** Namespace of the in-cluster Postgres (the runtime's). */
+  readonly namespace?: pulumi.Input<string>;
+}
+
+export const POSTGRES_PORT = 5432;
+export const DATABASE_NAME = 'archibald';
+export const DATABASE_USER = 'archibald';
+/** Name of the in-cluster CloudNativePG Cluster (its services are <name>-rw and <name>-ro). */
+export const CNPG_CLUSTER = 'archibald-db';
+
+/** Values of the cloudnative-pg chart (checked against the pinned chart's values.yaml by the tests). */
+export function cloudnativePgValues(): Record<string, unknown> {
+  return {
+    crds: { create: true },
+    monitoring: { podMonitorEnabled: false },
+    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+  };
+}
+
+/**
+ * Postgres. rds: a KMS-encrypted primary (multi-AZ in prod) with the tier's read replicas behind
+ * one weighted private DNS name, PITR retention, deletion protection and a final snapshot where the
+ * data matters, Performance Insights, TLS enforced; the password from @pulumi/random is sent
+ * write-only. in-cluster: the CloudNativePG operator and a Cluster with a primary and a replica.
+ */
+export class Database extends pulumi.ComponentResource {
+  readonly primaryHost: pulumi.Output<string>;
+  readonly readerHost: pulumi.Output<string>;
+  readonly replicaHosts: pulumi.Output<string>[];
+  readonly password: pulumi.Output<string>;
+  /** ARN of the primary (AWS Backup selects it); undefined in-cluster. */
+  readonly primaryArn: pulumi.Output<string> | undefined;
+
+  constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('archibald:database:Database', name, {}, opts);
+    const { cfg, tier } = args;
+    const child = { parent: this };
+    // RDS forbids / @ " and space in master passwords; the special set below avoids them.
+    const password = new RandomPassword(
+      `${name}-password`,
+      { length: 40, special: true, overrideSpecial: '!#$%^&*()-_=+[]{}<>:?' },
+      child,
+    );
+    this.password = pulumi.secret(password.result);
+
+    if (cfg.databaseMode === 'in-cluster') {
+      const namespace = args.namespace;
+      if (namespace === undefined) throw new Error('Database: in-cluster mode needs the runtime namespace');
+      const operatorNs = new corev1.Namespace(
+        `${name}-cnpg-system`,
+        { metadata: { name: 'cnpg-system' } },
+        child,
+      );
+      const operator = new Release(
+        `${name}-cnpg`,
+        {
+          name: 'cnpg',
+          chart: PINNED.charts.cloudnativePg.chart,
+          version: PINNED.charts.cloudnativePg.version,
+          repositoryOpts: { repo: PINNED.charts.cloudnativePg.repo },
+          namespace: operatorNs.metadata.name,
+          values: cloudnativePgValues(),
+          atomic: true,
+        },
+        child,
+      );
+      const credentials = new corev1.Secret(
+        `${name}-app-credentials`,
+        {
+          metadata: { name: 'archibald-db-app', namespace, labels: appLabels('postgres') },
+          type: 'kubernetes.io/basic-auth',
+          stringData: { username: DATABASE_USER, password: this.password },
+        },
+        child,
+      );
+      const instances = 1 + tier.postgres.readReplicas;
+      const cluster = new CustomResource(
+        `${name}-postgres`,
+        {
+          apiVersion: 'postgresql.cnpg.io/v1',
+          kind: 'Cluster',
+          metadata: { name: CNPG_CLUSTER, namespace, labels: appLabels('postgres') },
+          spec: {
+            instances,
+            imageName: PINNED.cnpgPostgresImage,
+            primaryUpdateStrategy: 'unsupervised',
+            storage: { size: `${tier.postgres.storageGiB}Gi` },
+            bootstrap: {
+              initdb: {
+                database: DATABASE_NAME,
+                owner: DATABASE_USER,
+                secret: { name: credentials.metadata.name },
+              },
+            },
+            postgresql: { parameters: { max_connections: '200', log_min_duration_statement: '500' } },
+            resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } },
+          },
+        },
+        { parent: this, dependsOn: [operator] },
+      );
+      // CloudNativePG's services: <cluster>-rw follows the primary, <cluster>-ro the replicas.
+      this.primaryHost = pulumi.interpolate`${cluster.metadata.name}-rw.${namespace}.svc.cluster.local`;
+      this.readerHost = pulumi.interpolate`${cluster.metadata.name}-ro.${namespace}.svc.cluster.local`;
+      this.replicaHosts = [this.readerHost];
+      this.primaryArn = undefined;
+      this.registerOutputs({ primaryHost: this.primaryHost, readerHost: this.readerHost });
+      return;
+    }
+
+    const network = args.network;
+    if (!network) throw new Error('Database: rds mode needs the Network component');
+    const tags = awsTags(cfg, 'database');
+    const topology = databaseTopology(tier);
+    const key = new kms.Key(
+      `${name}-storage`,
+      {
+        description: `RDS storage and Performance Insights encryption (${cfg.stack})`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        tags,
+      },
+      child,
+    );
+    const subnets = new rds.SubnetGroup(
+      `${name}-subnets`,
+      {
+        name: physicalName(cfg, 'postgres'),
+        subnetIds: network.privateSubnetIds,
+        tags,
+      },
+      child,
+    );
+    const parameters = new rds.ParameterGroup(
+      `${name}-params`,
+      {
+        name: physicalName(cfg, 'postgres'),
+        family: PINNED.postgresParameterFamily,
+        description: 'Archibald Postgres: TLS only, slow-query logging, pg_stat_statements',
+        parameters: [
+          { name: 'rds.force_ssl', value: '1' },
+          { name: 'log_min_duration_statement', value: '500' },
+          { name: 'shared_preload_libraries', value: 'pg_stat_statements', applyMethod: 'pending-reboot' },
+          { name: 'log_connections', value: '1' },
+        ],
+        tags,
+      },
+      child,
+    );
+    const common = {
+      instanceClass: tier.postgres.instanceClass,
+      storageType: 'gp3',
+      storageEncrypted: true,
+      kmsKeyId: key.arn,
+      publiclyAccessible: false,
+      vpcSecurityGroupIds: [network.postgresSecurityGroupId],
+      parameterGroupName: parameters.name,
+      performanceInsightsEnabled: true,
+      performanceInsightsKmsKeyId: key.arn,
+      performanceInsightsRetentionPeriod: tier.postgres.performanceInsightsRetentionDays,
+      autoMinorVersionUpgrade: true,
+      copyTagsToSnapshot: true,
+      deletionProtection: topology.deletionProtection,
+      enabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
+      tags,
+    };
+    const primary = new rds.Instance(
+      `${name}-primary`,
+      {
+        ...common,
+        identifier: physicalName(cfg, 'postgres'),
+        engine: 'postgres',
+        engineVersion: PINNED.postgresEngineVersion,
+        allocatedStorage: tier.postgres.storageGiB,
+        maxAllocatedStorage: tier.postgres.maxStorageGiB,
+        dbName: DATABASE_NAME,
+        username: DATABASE_USER,
+        // Write-only: sent to AWS, never stored in the state file.
+        passwordWo: this.password,
+        passwordWoVersion: 1,
+        dbSubnetGroupName: subnets.name,
+        multiAz: topology.primaryMultiAz,
+        backupRetentionPeriod: topology.backupRetentionDays,
+        backupWindow: '02:00-03:00',
+        maintenanceWindow: 'sun:04:00-sun:05:00',
+        skipFinalSnapshot: topology.skipFinalSnapshot,
+        ...(topology.skipFinalSnapshot
+          ? {}
+          : { finalSnapshotIdentifier: physicalName(cfg, 'postgres-final') }),
+      },
+      { parent: this, protect: topology.deletionProtection },
+    );
+
+    const replicas = [...Array(topology.readReplicas).keys()].map(
+      (i) =>
+        new rds.Instance(
+          `${name}-replica-${i}`,
+          {
+            ...common,
+            identifier: physicalName(cfg, `postgres-replica-${i}`),
+            replicateSourceDb: primary.identifier,
+            // A replica is rebuilt from the primary; its own final snapshot would only cost money.
+            skipFinalSnapshot: true,
+          },
+          child,
+        ),
+    );
+
+    // RDS has no shared reader endpoint for plain Postgres: one private name with equal weights
+    // spreads readers over the replicas, and the runtime needs only DATABASE_READ_URL.
+    const zone = new route53.Zone(
+      `${name}-internal`,
+      {
+        name: `db.${cfg.stack}.archibald.internal`,
+        comment: 'Archibald private database names',
+        vpcs: [{ vpcId: network.vpcId }],
+        forceDestroy: true,
+        tags,
+      },
+      child,
+    );
+    replicas.forEach((replica, i) => {
+      new route53.Record(
+        `${name}-reader-${i}`,
+        {
+          zoneId: zone.zoneId,
+          name: `reader.db.${cfg.stack}.archibald.internal`,
+          type: 'CNAME',
+          ttl: 30,
+          records: [replica.address],
+          setIdentifier: `replica-${i}`,
+          weightedRoutingPolicies: [{ weight: 1 }],
+        },
+        child,
+      );
+    });
+
+    this.primaryHost = primary.address;
+    this.replicaHosts = replicas.map((r) => r.address);
+    this.readerHost =
+      replicas.length > 0 ? pulumi.output(`reader.db.${cfg.stack}.archibald.internal`) : primary.address;
+    this.primaryArn = primary.arn;
+    this.registerOutputs({
+      primaryHost: this.primaryHost,
+      readerHost: this.readerHost,
+      replicaHosts: this.replicaHosts,
+    });
+  }
+}

@@ -1,0 +1,424 @@
+import * as pulumi from '@pulumi/pulumi';
+import { CustomResource } from '@pulumi/kubernetes/apiextensions/customResource.js';
+import * as appsv1 from '@pulumi/kubernetes/apps/v1/index.js';
+import * as corev1 from '@pulumi/kubernetes/core/v1/index.js';
+import { Release } from '@pulumi/kubernetes/helm/v3/release.js';
+import { RandomPassword } from '@pulumi/random/randomPassword.js';
+import { stringify } from 'yaml';
+import { buildAlertmanagerConfig, buildDashboards, buildRuleGroups } from '../../dashboards/index.js';
+import type { StackConfig } from '../config.js';
+import { containerResources, hardenedContainer, restrictedPod } from '../kube.js';
+import { appLabels, selectorLabels } from '../naming.js';
+import { prometheusRetentionSize, prometheusStorageGiB } from '../planning/monitoring.js';
+import { PINNED } from '../tiers.js';
+import type { Tier } from '../tiers.js';
+import {
+  EXPORTER_SERVICE_ACCOUNT,
+  VAULT_NAMESPACE,
+  vaultAgentAnnotations,
+  vaultSecretFile,
+} from '../vault-access.js';
+
+export const MONITORING_NAMESPACE = 'monitoring';
+/** Helm release name; with fullnameOverride it fixes every object name the stacks refer to. */
+export const KPS_RELEASE = 'kps';
+export const PROMETHEUS_URL = `http://${KPS_RELEASE}-prometheus.${MONITORING_NAMESPACE}.svc:9090`;
+/** The operator reads the Alertmanager config from alertmanager-<Alertmanager name>. */
+export const ALERTMANAGER_CONFIG_SECRET = `alertmanager-${KPS_RELEASE}-alertmanager`;
+export const DASHBOARD_LABEL = 'grafana_dashboard';
+export const DASHBOARD_FOLDER_ANNOTATION = 'grafana_folder';
+/** The label the release's ruleSelector and serviceMonitorSelector match (chart default: release name). */
+export const RELEASE_SELECTOR_LABEL = { release: KPS_RELEASE };
+const GRAFANA_ADMIN_SECRET = 'grafana-admin';
+export const POSTGRES_EXPORTER_PORT = 9187;
+export const REDIS_EXPORTER_PORT = 9121;
+const EXPORTER_UID = 65534;
+
+export interface MonitoringArgs {
+  readonly cfg: StackConfig;
+  readonly tier: Tier;
+  /** Managed control planes (EKS) expose no scheduler/controller-manager/etcd to scrape. */
+  readonly managedControlPlane: boolean;
+  readonly runtimeNamespace: pulumi.Input<string>;
+  readonly alertReceivers?: {
+    pagerDutyRoutingKey: pulumi.Output<string>;
+    slackWebhookUrl: pulumi.Output<string>;
+    slackChannel: string;
+  };
+  readonly postgresTargets: { name: string; host: pulumi.Input<string> }[];
+  readonly redis: { endpoint: pulumi.Input<string>; cluster: boolean; tls: boolean };
+  readonly vaultReady: pulumi.Resource[];
+  /** The exporters read their passwords through Vault Agent, so they wait for a configured Vault. */
+  readonly deployExporters: boolean;
+  /** HA Vault serves unauthenticated telemetry (the VaultSealed alert reads it); dev mode does not. */
+  readonly scrapeVault: boolean;
+  /** In-cluster Postgres (CloudNativePG): its instances serve cnpg_* metrics on their "metrics" port. */
+  readonly cloudNativePgCluster?: string;
+}
+
+/** kube-prometheus-stack values per tier (checked against the pinned chart's values.yaml by the tests). */
+export function kubePrometheusStackValues(a: {
+  cfg: StackConfig;
+  tier: Tier;
+  managedControlPlane: boolean;
+  existingAlertmanagerSecret: boolean;
+}): Record<string, unknown> {
+  const { cfg, tier, managedControlPlane } = a;
+  const scrapeInterval = `${tier.monitoring.scrapeIntervalSeconds}s`;
+  return {
+    fullnameOverride: KPS_RELEASE,
+    crds: { enabled: true },
+    kubeControllerManager: { enabled: !managedControlPlane },
+    kubeScheduler: { enabled: !managedControlPlane },
+    kubeEtcd: { enabled: !managedControlPlane },
+    kubeProxy: { enabled: !managedControlPlane },
+    prometheus: {
+      prometheusSpec: {
+        replicas: tier.monitoring.prometheusReplicas,
+        scrapeInterval,
+        retention: `${tier.monitoring.prometheusRetentionDays}d`,
+        retentionSize: prometheusRetentionSize(tier),
+        storageSpec: {
+          volumeClaimTemplate: {
+            spec: {
+              accessModes: ['ReadWriteOnce'],
+              resources: { requests: { storage: `${prometheusStorageGiB(tier)}Gi` } },
+            },
+          },
+        },
+      },
+    },
+    alertmanager: {
+      alertmanagerSpec: {
+        replicas: tier.monitoring.alertmanagerReplicas,
+        // The config is a Kubernetes Secret made from stack secrets, never a Helm value.
+        useExistingSecret: a.existingAlertmanagerSecret,
+      },
+    },
+    grafana: {
+      admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: 'admin-user', passwordKey: 'admin-password' },
+      ingress: { enabled: true, hosts: [`grafana.${cfg.domain}`] },
+      sidecar: {
+        dashboards: {
+          enabled: true,
+          label: DASHBOARD_LABEL,
+          labelValue: '1',
+          searchNamespace: 'ALL',
+          // Keys of the grafana subchart (not declared in kube-prometheus-stack's own values.yaml).
+          folderAnnotation: DASHBOARD_FOLDER_ANNOTATION,
+          provider: { foldersFromFilesStructure: true },
+        },
+      },
+    },
+  };
+}
+
+/**
+ * kube-prometheus-stack sized per tier, and what makes it Archibald's: the dashboards, rules and
+ * Alertmanager routing from dashboards/, ServiceMonitors for API and worker, and the Postgres and
+ * Redis exporters the data-stores dashboard reads.
+ */
+export class Monitoring extends pulumi.ComponentResource {
+  readonly grafanaUrl: pulumi.Output<string>;
+  readonly grafanaAdminPassword: pulumi.Output<string>;
+  readonly prometheusUrl = PROMETHEUS_URL;
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('archibald:monitoring:Monitoring', name, {}, opts);
+    const { cfg, tier } = args;
+    const child = { parent: this };
+    const namespace = new corev1.Namespace(`${name}-ns`, { metadata: { name: MONITORING_NAMESPACE } }, child);
+    const ns = namespace.metadata.name;
+
+    const adminPassword = new RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, child);
+    this.grafanaAdminPassword = pulumi.secret(adminPassword.result);
+    const adminSecret = new corev1.Secret(
+      `${name}-grafana-admin`,
+      {
+        metadata: { name: GRAFANA_ADMIN_SECRET, namespace: ns },
+        stringData: { 'admin-user': 'admin', 'admin-password': this.grafanaAdminPassword },
+      },
+      child,
+    );
+
+    const dependsOn: pulumi.Resource[] = [adminSecret];
+    if (args.alertReceivers) {
+      const r = args.alertReceivers;
+      const rendered = pulumi.secret(
+        pulumi
+          .all([r.pagerDutyRoutingKey, r.slackWebhookUrl])
+          .apply(([pagerDutyRoutingKey, slackWebhookUrl]) =>
+            stringify(
+              buildAlertmanagerConfig({ pagerDutyRoutingKey, slackWebhookUrl, slackChannel: r.slackChannel }),
+            ),
+          ),
+      );
+      dependsOn.push(
+        new corev1.Secret(
+          `${name}-alertmanager-config`,
+          {
+            metadata: { name: ALERTMANAGER_CONFIG_SECRET, namespace: ns },
+            stringData: { 'alertmanager.yaml': rendered },
+          },
+          child,
+        ),
+      );
+    }
+
+    const release = new Release(
+      `${name}-kps`,
+      {
+        name: KPS_RELEASE,
+        chart: PINNED.charts.kubePrometheusStack.chart,
+        version: PINNED.charts.kubePrometheusStack.version,
+        repositoryOpts: { repo: PINNED.charts.kubePrometheusStack.repo },
+        namespace: ns,
+        values: kubePrometheusStackValues({
+          cfg,
+          tier,
+          managedControlPlane: args.managedControlPlane,
+          existingAlertmanagerSecret: args.alertReceivers !== undefined,
+        }),
+        atomic: true,
+        timeout: 900,
+      },
+      { parent: this, dependsOn },
+    );
+    const afterCrds = { parent: this, dependsOn: [release] };
+
+    for (const dashboard of buildDashboards()) {
+      new corev1.ConfigMap(
+        `${name}-dashboard-${dashboard.uid}`,
+        {
+          metadata: {
+            name: `dashboard-${dashboard.uid}`,
+            namespace: ns,
+            labels: { [DASHBOARD_LABEL]: '1' },
+            annotations: { [DASHBOARD_FOLDER_ANNOTATION]: dashboard.folder },
+          },
+          data: { [`${dashboard.uid}.json`]: JSON.stringify(dashboard.json) },
+        },
+        child,
+      );
+    }
+
+    new CustomResource(
+      `${name}-rules`,
+      {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'PrometheusRule',
+        metadata: { name: 'archibald', namespace: ns, labels: RELEASE_SELECTOR_LABEL },
+        spec: { groups: buildRuleGroups() },
+      },
+      afterCrds,
+    );
+
+    const serviceMonitor = (
+      id: string,
+      component: string,
+      port: string,
+      namespace: pulumi.Input<string>,
+    ): void => {
+      new CustomResource(
+        `${name}-servicemonitor-${id}`,
+        {
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'ServiceMonitor',
+          metadata: { name: `archibald-${id}`, namespace: ns, labels: RELEASE_SELECTOR_LABEL },
+          spec: {
+            namespaceSelector: { matchNames: [namespace] },
+            selector: { matchLabels: selectorLabels(component) },
+            endpoints: [{ port, path: '/metrics', interval: `${tier.monitoring.scrapeIntervalSeconds}s` }],
+          },
+        },
+        afterCrds,
+      );
+    };
+    serviceMonitor('api', 'api', 'http', args.runtimeNamespace);
+    serviceMonitor('worker', 'worker', 'metrics', args.runtimeNamespace);
+    serviceMonitor('postgres-exporter', 'postgres-exporter', 'metrics', args.runtimeNamespace);
+    serviceMonitor('redis-exporter', 'redis-exporter', 'metrics', args.runtimeNamespace);
+
+    if (args.scrapeVault) {
+      // Mirrors the Vault chart's own ServiceMonitor (port http, /v1/sys/metrics), created here so it
+      // waits for the operator's CRDs rather than racing the Vault release.
+      new CustomResource(
+        `${name}-servicemonitor-vault`,
+        {
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'ServiceMonitor',
+          metadata: { name: 'vault', namespace: ns, labels: RELEASE_SELECTOR_LABEL },
+          spec: {
+            namespaceSelector: { matchNames: [VAULT_NAMESPACE] },
+            selector: {
+              matchLabels: {
+                'app.kubernetes.io/name': 'vault',
+                'app.kubernetes.io/instance': 'vault',
+                'vault-internal': 'true',
+              },
+            },
+            endpoints: [
+              {
+                port: 'http',
+                path: '/v1/sys/metrics',
+                params: { format: ['prometheus'] },
+                interval: `${tier.monitoring.scrapeIntervalSeconds}s`,
+              },
+            ],
+          },
+        },
+        afterCrds,
+      );
+    }
+
+    if (args.cloudNativePgCluster !== undefined) {
+      // Our own PodMonitor (the operator's enablePodMonitor is deprecated) with the release label.
+      new CustomResource(
+        `${name}-podmonitor-cnpg`,
+        {
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'PodMonitor',
+          metadata: { name: 'archibald-postgres', namespace: ns, labels: RELEASE_SELECTOR_LABEL },
+          spec: {
+            namespaceSelector: { matchNames: [args.runtimeNamespace] },
+            selector: { matchLabels: { 'cnpg.io/cluster': args.cloudNativePgCluster } },
+            podMetricsEndpoints: [{ port: 'metrics', interval: `${tier.monitoring.scrapeIntervalSeconds}s` }],
+          },
+        },
+        afterCrds,
+      );
+    }
+
+    if (args.deployExporters) this.exporters(name, args);
+    this.grafanaUrl = pulumi.output(`http://grafana.${cfg.domain}`);
+    this.registerOutputs({ grafanaUrl: this.grafanaUrl, prometheusUrl: this.prometheusUrl });
+  }
+
+  private exporters(name: string, args: MonitoringArgs): void {
+    const child = { parent: this };
+    const ns = args.runtimeNamespace;
+    const sa = new corev1.ServiceAccount(
+      `${name}-exporter`,
+      { metadata: { name: EXPORTER_SERVICE_ACCOUNT, namespace: ns, labels: appLabels('exporter') } },
+      child,
+    );
+    const exporterResources = containerResources({
+      requests: { cpu: '20m', memory: '32Mi' },
+      limits: { cpu: '200m', memory: '128Mi' },
+    });
+    const pod = (
+      component: string,
+      annotations: pulumi.Input<Record<string, string>>,
+      container: Parameters<typeof hardenedContainer>[0],
+      extraLabels: Record<string, string> = {},
+    ) => ({
+      metadata: { labels: { ...appLabels(component), ...extraLabels }, annotations },
+      spec: restrictedPod(EXPORTER_UID, {
+        serviceAccountName: sa.metadata.name,
+        automountServiceAccountToken: true,
+        containers: [hardenedContainer({ resources: exporterResources, ...container })],
+      }),
+    });
+
+    // One postgres_exporter per instance: replication lag is only visible on the replica itself.
+    for (const target of args.postgresTargets) {
+      new appsv1.Deployment(
+        `${name}-postgres-exporter-${target.name}`,
+        {
+          metadata: {
+            name: `postgres-exporter-${target.name}`,
+            namespace: ns,
+            labels: appLabels('postgres-exporter'),
+          },
+          spec: {
+            replicas: 1,
+            selector: {
+              matchLabels: {
+                ...selectorLabels('postgres-exporter'),
+                'archibald.io/postgres-instance': target.name,
+              },
+            },
+            template: pod(
+              'postgres-exporter',
+              vaultAgentAnnotations(['databasePassword']),
+              {
+                name: 'postgres-exporter',
+                image: PINNED.postgresExporterImage,
+                ports: [{ name: 'metrics', containerPort: POSTGRES_EXPORTER_PORT }],
+                env: [
+                  {
+                    name: 'DATA_SOURCE_URI',
+                    value: pulumi.interpolate`${target.host}:5432/archibald?sslmode=require`,
+                  },
+                  { name: 'DATA_SOURCE_USER', value: 'archibald' },
+                  { name: 'DATA_SOURCE_PASS_FILE', value: vaultSecretFile('databasePassword') },
+                ],
+                livenessProbe: { httpGet: { path: '/', port: 'metrics' }, periodSeconds: 30 },
+              },
+              { 'archibald.io/postgres-instance': target.name },
+            ),
+          },
+        },
+        { parent: this, dependsOn: args.vaultReady },
+      );
+    }
+    new corev1.Service(
+      `${name}-postgres-exporter`,
+      {
+        metadata: { name: 'postgres-exporter', namespace: ns, labels: appLabels('postgres-exporter') },
+        spec: {
+          clusterIP: 'None',
+          selector: selectorLabels('postgres-exporter'),
+          ports: [{ name: 'metrics', port: POSTGRES_EXPORTER_PORT, targetPort: 'metrics' }],
+        },
+      },
+      child,
+    );
+
+    const scheme = args.redis.tls ? 'rediss' : 'redis';
+    const redisUri = pulumi.interpolate`${scheme}://${args.redis.endpoint}`;
+    const passwordTemplate = redisUri.apply(
+      (uri) =>
+        `{{- with secret "archibald/data/runtime" -}}{"${uri}":"{{ .Data.data.redis_password }}"}{{- end -}}`,
+    );
+    new appsv1.Deployment(
+      `${name}-redis-exporter`,
+      {
+        metadata: { name: 'redis-exporter', namespace: ns, labels: appLabels('redis-exporter') },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: selectorLabels('redis-exporter') },
+          template: pod(
+            'redis-exporter',
+            passwordTemplate.apply((t) =>
+              vaultAgentAnnotations([], { extraTemplates: { 'redis-passwords.json': t } }),
+            ),
+            {
+              name: 'redis-exporter',
+              image: PINNED.redisExporterImage,
+              ports: [{ name: 'metrics', containerPort: REDIS_EXPORTER_PORT }],
+              env: [
+                { name: 'REDIS_ADDR', value: redisUri },
+                { name: 'REDIS_PASSWORD_FILE', value: '/vault/secrets/redis-passwords.json' },
+                { name: 'REDIS_EXPORTER_IS_CLUSTER', value: String(args.redis.cluster) },
+              ],
+              livenessProbe: { httpGet: { path: '/health', port: 'metrics' }, periodSeconds: 30 },
+            },
+          ),
+        },
+      },
+      { parent: this, dependsOn: args.vaultReady },
+    );
+    new corev1.Service(
+      `${name}-redis-exporter`,
+      {
+        metadata: { name: 'redis-exporter', namespace: ns, labels: appLabels('redis-exporter') },
+        spec: {
+          selector: selectorLabels('redis-exporter'),
+          ports: [{ name: 'metrics', port: REDIS_EXPORTER_PORT, targetPort: 'metrics' }],
+        },
+      },
+      child,
+    );
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The stack's configuration, validated at program start. Pulumi's getters only cast, so every key
+ * is checked here and a bad value fails with its key, the value and what is allowed — all problems
+ * at once, not the first one.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { TIER_NAMES } from './tiers.js';
+import type { TierName } from './tiers.js';
+
+export const CLUSTER_MODES = ['eks', 'existing'] as const;
+export const CACHE_MODES = ['elasticache', 'in-cluster'] as const;
+export const DATABASE_MODES = ['rds', 'in-cluster'] as const;
+export const STORAGE_MODES = ['s3', 'local'] as const;
+
+export interface AlertingConfig {
+  /** Names of the secret config keys holding the receivers' credentials. */
+  readonly pagerDutyKeyName: string;
+  readonly slackWebhookKeyName: string;
+  readonly slackChannel: string;
+}
+
+export interface StackConfig {
+  readonly stack: string;
+  readonly tier: TierName;
+  readonly region: string;
+  readonly drRegion: string | undefined;
+  readonly domain: string;
+  readonly clusterMode: (typeof CLUSTER_MODES)[number];
+  readonly kubeContext: string | undefined;
+  readonly cacheMode: (typeof CACHE_MODES)[number];
+  readonly databaseMode: (typeof DATABASE_MODES)[number];
+  readonly storageMode: (typeof STORAGE_MODES)[number];
+  /** Any component on AWS (then region is required and an AWS provider is made). */
+  readonly usesAws: boolean;
+  readonly backups: boolean;
+  readonly image: string;
+  readonly alerting: AlertingConfig | undefined;
+}
+
+/** The config keys this program reads (project namespace), with defaults as in Pulumi.yaml. */
+export const CONFIG_KEYS = [
+  'tier',
+  'region',
+  'drRegion',
+  'domain',
+  'clusterMode',
+  'kubeContext',
+  'cacheMode',
+  'databaseMode',
+  'storageMode',
+  'backups',
+  'image',
+  'alertPagerDutyKeyName',
+  'alertSlackWebhookKeyName',
+  'alertSlackChannel',
+] as const;
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+export type RawConfig = Partial<Record<ConfigKey, string>>;
+
+export class StackConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid stack configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'StackConfigError';
+  }
+}
+
+const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const CONFIG_KEY_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+// registry/repository[:tag][@sha256:digest]; the tag must not float (no "latest", no missing tag).
+const IMAGE =
+  /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\.[a-z0-9-]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+const SLACK_CHANNEL = /^#[a-z0-9_-]{1,80}$/;
+
+function show(value: string | undefined): string {
+  return value === undefined ? '(not set)' : JSON.stringify(value);
+}
+
+export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
+  const problems: string[] = [];
+  const fail = (key: ConfigKey, why: string): void => {
+    problems.push(`archibald:${key} = ${show(raw[key])}: ${why}`);
+  };
+  const oneOf = <T extends string>(key: ConfigKey, allowed: readonly T[], fallback: T): T => {
+    const value = raw[key] ?? fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    fail(key, `allowed: ${allowed.join(', ')}`);
+    return fallback;
+  };
+  const optional = (key: ConfigKey): string | undefined => {
+    const v = raw[key];
+    return v === undefined || v === '' ? undefined : v;
+  };
+
+  const tierValue = raw.tier;
+  let tier: TierName = 'dev';
+  if (tierValue === undefined || !(TIER_NAMES as readonly string[]).includes(tierValue)) {
+    fail('tier', `required; allowed: ${TIER_NAMES.join(', ')}`);
+  } else {
+    tier = tierValue as TierName;
+  }
+
+  const region = raw.region ?? '';
+  const drRegion = optional('drRegion');
+  if (drRegion !== undefined && !REGION.test(drRegion))
+    fail('drRegion', 'allowed: an AWS region name such as eu-central-1');
+
+  const domain = raw.domain ?? '';
+  if (!HOSTNAME.test(domain))
+    fail('domain', 'required; allowed: a lower-case DNS name such as archibald.example.com');
+
+  const clusterMode = oneOf('clusterMode', CLUSTER_MODES, 'eks');
+  const cacheMode = oneOf('cacheMode', CACHE_MODES, 'elasticache');
+  const databaseMode = oneOf('databaseMode', DATABASE_MODES, 'rds');
+  const storageMode = oneOf('storageMode', STORAGE_MODES, 's3');
+
+  let backups = true;
+  if (raw.backups !== undefined) {
+    if (raw.backups === 'true' || raw.backups === 'false') backups = raw.backups === 'true';
+    else fail('backups', 'allowed: true, false');
+  }
+
+  const image = raw.image ?? '';
+  if (!IMAGE.test(image) || image.endsWith(':latest')) {
+    fail(
+      'image',
+      'required; allowed: a container image reference with a fixed tag or digest (not :latest), e.g. registry/archibald:0.1.0',
+    );
+  } else if (!/:[\w][\w.-]*$/.test(image.split('/').pop() ?? '') && !image.includes('@sha256:')) {
+    fail('image', 'allowed: an image reference with a tag or digest (a missing tag means :latest)');
+  }
+
+  const usesAws =
+    clusterMode === 'eks' || cacheMode === 'elasticache' || databaseMode === 'rds' || storageMode === 's3';
+  if (region === '' ? usesAws : !REGION.test(region)) {
+    const required = region === '' ? 'required (AWS components are on); ' : '';
+    fail('region', `${required}allowed: an AWS region name such as eu-west-1`);
+  }
+
+  if (clusterMode === 'existing') {
+    if (cacheMode === 'elasticache')
+      fail(
+        'cacheMode',
+        'allowed with clusterMode existing: in-cluster (ElastiCache only admits the EKS cluster)',
+      );
+    if (databaseMode === 'rds')
+      fail('databaseMode', 'allowed with clusterMode existing: in-cluster (RDS only admits the EKS cluster)');
+    if (storageMode === 's3')
+      fail(
+        'storageMode',
+        'allowed with clusterMode existing: local (the S3 writer role is bound to the EKS OIDC provider)',
+      );
+  }
+  if (backups) {
+    if (databaseMode !== 'rds' || storageMode !== 's3') {
+      fail(
+        'backups',
+        'allowed: false unless databaseMode is rds and storageMode is s3 (AWS Backup protects RDS and S3)',
+      );
+    }
+    if (drRegion === undefined)
+      fail('drRegion', 'required when backups is true: the region backups are copied to');
+    else if (drRegion === region)
+      fail(
+        'drRegion',
+        `must differ from region (${region}): a copy in the same region is no disaster recovery`,
+      );
+  }
+
+  const pagerDutyKeyName = optional('alertPagerDutyKeyName');
+  const slackWebhookKeyName = optional('alertSlackWebhookKeyName');
+  const slackChannel = raw.alertSlackChannel ?? '#archibald-alerts';
+  let alerting: AlertingConfig | undefined;
+  if ((pagerDutyKeyName === undefined) !== (slackWebhookKeyName === undefined)) {
+    const missing: ConfigKey =
+      pagerDutyKeyName === undefined ? 'alertPagerDutyKeyName' : 'alertSlackWebhookKeyName';
+    fail(missing, 'required when the other alert receiver key name is set (both or neither)');
+  } else if (pagerDutyKeyName !== undefined && slackWebhookKeyName !== undefined) {
+    if (!CONFIG_KEY_NAME.test(pagerDutyKeyName))
+      fail('alertPagerDutyKeyName', 'allowed: a config key name such as pagerDutyRoutingKey');
+    if (!CONFIG_KEY_NAME.test(slackWebhookKeyName))
+      fail('alertSlackWebhookKeyName', 'allowed: a config key name such as slackWebhookUrl');
+    if (!SLACK_CHANNEL.test(slackChannel))
+      fail('alertSlackChannel', 'allowed: a Slack channel such as #archibald-alerts');
+    alerting = { pagerDutyKeyName, slackWebhookKeyName, slackChannel };
+  }
+
+  if (problems.length > 0) throw new StackConfigError(problems.map((p) => `stack ${stack}: ${p}`));
+  return {
+    stack,
+    tier,
+    region,
+    drRegion,
+    domain,
+    clusterMode,
+    kubeContext: optional('kubeContext'),
+    cacheMode,
+    databaseMode,
+    storageMode,
+    usesAws,
+    backups,
+    image,
+    alerting,
+  };
+}
+
+/** Reads the project's config through Pulumi (as `pulumi up` provides it) and validates it. */
+export function loadStackConfig(): StackConfig {
+  const config = new pulumi.Config();
+  const raw: RawConfig = {};
+  for (const key of CONFIG_KEYS) {
+    const value = config.get(key);
+    if (value !== undefined) raw[key] = value;
+  }
+  return parseStackConfig(pulumi.getStack(), raw);
+}
+
+export interface StackSecrets {
+  readonly pagerDutyRoutingKey: pulumi.Output<string> | undefined;
+  readonly slackWebhookUrl: pulumi.Output<string> | undefined;
+  readonly anthropicApiKey: pulumi.Output<string> | undefined;
+  readonly vaultToken: pulumi.Output<string> | undefined;
+}
+
+/**
+ * Secret config values: read with getSecret so they stay secret in state. The alert receivers'
+ * keys are the ones the stack file names; when alerting is configured they are required.
+ */
+export function loadStackSecrets(cfg: StackConfig): StackSecrets {
+  const config = new pulumi.Config();
+  const nonEmpty = (key: string): pulumi.Output<string> | undefined =>
+    config.get(key) ? config.requireSecret(key) : undefined;
+  let pagerDutyRoutingKey: pulumi.Output<string> | undefined;
+  let slackWebhookUrl: pulumi.Output<string> | undefined;
+  if (cfg.alerting) {
+    const missing = [cfg.alerting.pagerDutyKeyName, cfg.alerting.slackWebhookKeyName].filter(
+      (k) => !config.get(k),
+    );
+    if (missing.length > 0) {
+      throw new StackConfigError(
+        missing.map(
+          (k) =>
+            `stack ${cfg.stack}: archibald:${k} = (not set): required secret (pulumi config set --secret ${k} …) because the stack names it as an alert receiver`,
+        ),
+      );
+    }
+    pagerDutyRoutingKey = config.requireSecret(cfg.alerting.pagerDutyKeyName);
+    slackWebhookUrl = config.requireSecret(cfg.alerting.slackWebhookKeyName);
+  }
+  return {
+    pagerDutyRoutingKey,
+    slackWebhookUrl,
+    anthropicApiKey: nonEmpty('anthropicApiKey'),
+    vaultToken: nonEmpty('vaultToken'),
+  };
+}

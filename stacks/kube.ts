@@ -1,0 +1,50 @@
+import type * as k8sInput from '@pulumi/kubernetes/types/input.js';
+import type { PodResources } from './tiers.js';
+
+type PodSpec = k8sInput.core.v1.PodSpec;
+type Container = k8sInput.core.v1.Container;
+
+/**
+ * Pod-level hardening shared by every workload the stacks run: non-root, the runtime default
+ * seccomp profile, no service-account token unless the pod asks for one.
+ */
+export function restrictedPod(uid: number, spec: PodSpec): PodSpec {
+  return {
+    automountServiceAccountToken: false,
+    ...spec,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: uid,
+      runAsGroup: uid,
+      fsGroup: uid,
+      seccompProfile: { type: 'RuntimeDefault' },
+      ...(spec.securityContext as object | undefined),
+    },
+  };
+}
+
+/** Container-level hardening: read-only root filesystem, no privilege escalation, no capabilities. */
+export function hardenedContainer(container: Container): Container {
+  return {
+    imagePullPolicy: 'IfNotPresent',
+    ...container,
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+      ...(container.securityContext as object | undefined),
+    },
+  };
+}
+
+/** A container's requests and limits from a tier row. */
+export function containerResources(r: {
+  requests: PodResources;
+  limits: PodResources;
+}): k8sInput.core.v1.ResourceRequirements {
+  return {
+    requests: { cpu: r.requests.cpu, memory: r.requests.memory },
+    limits: { cpu: r.limits.cpu, memory: r.limits.memory },
+  };
+}

@@ -1,0 +1,86 @@
+import type { StackConfig } from '../config.js';
+import { poolMaxPerProcess } from '../planning/database.js';
+import { workerScaling } from '../planning/scaling.js';
+import type { Tier } from '../tiers.js';
+import { vaultSecretFile } from '../vault-access.js';
+
+export const API_PORT = 8080;
+export const WORKER_METRICS_PORT = 9464;
+export const QUEUE_PREFIX = '{archibald}';
+
+/** Where the read-only root filesystem gets writable volumes. */
+export const PATHS = {
+  work: '/var/lib/archibald/work',
+  assetCache: '/var/cache/archibald',
+  storage: '/var/lib/archibald/videos',
+  tmp: '/tmp',
+} as const;
+
+export interface RuntimeEndpoints {
+  /** Postgres primary and reader hosts (port 5432). */
+  readonly databaseHost: string;
+  readonly databaseReaderHost: string;
+  readonly databaseName: string;
+  readonly databaseUser: string;
+  /** host:port of Redis (cluster configuration endpoint or single node). */
+  readonly redisEndpoint: string;
+  readonly redisCluster: boolean;
+  readonly redisTls: boolean;
+  /** S3 mode: the bucket, its region and the CDN's base URL. */
+  readonly s3?: { bucket: string; region: string; cdnBaseUrl: string };
+  readonly hasAnthropicKey: boolean;
+}
+
+export function publicBaseUrl(cfg: StackConfig): string {
+  // dev serves plain HTTP through the local cluster's ingress; every AWS stack terminates TLS.
+  return cfg.clusterMode === 'existing' ? `http://${cfg.domain}` : `https://${cfg.domain}`;
+}
+
+/**
+ * The runtime's environment (the ConfigMap's data), with the names runtime/config/schema.ts reads.
+ * Secrets are never values here: the *_FILE variables point at the files Vault Agent renders.
+ */
+export function runtimeEnvironment(
+  cfg: StackConfig,
+  tier: Tier,
+  e: RuntimeEndpoints,
+): Record<string, string> {
+  const scaling = workerScaling(tier);
+  const pg = (host: string): string =>
+    `postgres://${e.databaseUser}@${host}:5432/${e.databaseName}?sslmode=require`;
+  const env: Record<string, string> = {
+    PORT: String(API_PORT),
+    HOST: '0.0.0.0',
+    METRICS_PORT: String(WORKER_METRICS_PORT),
+    LOG_LEVEL: tier.name === 'dev' ? 'debug' : 'info',
+    DATABASE_URL: pg(e.databaseHost),
+    DATABASE_READ_URL: pg(e.databaseReaderHost),
+    DATABASE_PASSWORD_FILE: vaultSecretFile('databasePassword'),
+    DATABASE_POOL_MAX: String(poolMaxPerProcess(tier)),
+    REDIS_PASSWORD_FILE: vaultSecretFile('redisPassword'),
+    REDIS_TLS: String(e.redisTls),
+    QUEUE_PREFIX,
+    WORKER_CONCURRENCY: String(scaling.concurrency),
+    WORKER_SHUTDOWN_GRACE_SECONDS: String(tier.worker.shutdownGraceSeconds),
+    JOB_ATTEMPTS: String(tier.worker.jobAttempts),
+    JOB_TIMEOUT_SECONDS: String(tier.worker.jobTimeoutSeconds),
+    WORK_DIR: PATHS.work,
+    ASSET_CACHE_DIR: PATHS.assetCache,
+    PUBLIC_BASE_URL: publicBaseUrl(cfg),
+    RATE_LIMIT_MAX: String(tier.api.rateLimitMax),
+    RATE_LIMIT_WINDOW_SECONDS: String(tier.api.rateLimitWindowSeconds),
+    // The migration Job applies migrations before the API rolls; pods never race to migrate.
+    MIGRATE_ON_START: 'false',
+  };
+  if (e.redisCluster) env.REDIS_CLUSTER_NODES = e.redisEndpoint;
+  else env.REDIS_URL = `${e.redisTls ? 'rediss' : 'redis'}://${e.redisEndpoint}`;
+  if (e.s3) {
+    env.S3_BUCKET = e.s3.bucket;
+    env.S3_REGION = e.s3.region;
+    env.CDN_BASE_URL = e.s3.cdnBaseUrl;
+  } else {
+    env.STORAGE_DIR = PATHS.storage;
+  }
+  if (e.hasAnthropicKey) env.ANTHROPIC_API_KEY_FILE = vaultSecretFile('anthropicApiKey');
+  return env;
+}

@@ -1,0 +1,406 @@
+/**
+ * The tier table: every size the stacks use, per tier. Components read sizes from here (directly
+ * or through the pure planning functions in stacks/planning/), never from literals of their own.
+ *
+ * Origin (../shared/seeds):
+ * - scale config low/medium/high/enterprise: 2/5/10/20 workers, 5/15/50/100 concurrent videos
+ *   → dev/staging/prod/enterprise worker max replicas and (through workerConcurrency) concurrency;
+ * - resource allocation table: development 2 CPU/4 GB/20 GB, production 4/8/50, enterprise 8/16/200
+ *   → node sizes and volumes;
+ * - the seeds' orchestrator runs 3 API replicas with requests 1000m/2Gi and limits 2000m/4Gi
+ *   (production); Archon's 500m/512Mi requests and 2000m/2Gi limits are the smaller data point.
+ */
+
+export const TIER_NAMES = ['dev', 'staging', 'prod', 'enterprise'] as const;
+export type TierName = (typeof TIER_NAMES)[number];
+
+/** Kubernetes resource quantities of one container. */
+export interface PodResources {
+  readonly cpu: string;
+  readonly memory: string;
+}
+
+export interface SeedScale {
+  readonly name: 'low' | 'medium' | 'high' | 'enterprise';
+  readonly workers: number;
+  readonly concurrentVideos: number;
+}
+
+export interface Tier {
+  readonly name: TierName;
+  readonly scale: SeedScale;
+  readonly network: {
+    readonly vpcCidr: string;
+    readonly azCount: number;
+    /** One NAT gateway per AZ (survives an AZ loss) or a single shared one. */
+    readonly natPerAz: boolean;
+  };
+  readonly nodes: {
+    /** From the seeds' resource allocation table (CPU cores / memory / disk). */
+    readonly instanceType: string;
+    readonly vcpu: number;
+    readonly memoryGiB: number;
+    readonly diskGiB: number;
+    /** Nodes kept for the platform pods (monitoring, Vault, KEDA, exporters) beside the runtime. */
+    readonly systemNodes: number;
+  };
+  readonly api: {
+    readonly replicas: number;
+    readonly maxReplicas: number;
+    readonly cpuTargetPercent: number;
+    readonly requests: PodResources;
+    readonly limits: PodResources;
+    readonly rateLimitMax: number;
+    readonly rateLimitWindowSeconds: number;
+  };
+  readonly worker: {
+    readonly minReplicas: number;
+    readonly requests: PodResources;
+    readonly limits: PodResources;
+    readonly shutdownGraceSeconds: number;
+    readonly jobAttempts: number;
+    readonly jobTimeoutSeconds: number;
+    /** Scratch space per worker pod for ffmpeg (emptyDir size limit). */
+    readonly workDirGiB: number;
+  };
+  readonly redis: {
+    readonly nodeType: string;
+    readonly shards: number;
+    readonly replicasPerShard: number;
+    readonly multiAz: boolean;
+    readonly snapshotRetentionDays: number;
+    /** In-cluster Redis (dev) persists with AOF; ElastiCache relies on replicas and snapshots. */
+    readonly appendOnly: boolean;
+    readonly inClusterStorageGiB: number;
+  };
+  readonly postgres: {
+    readonly instanceClass: string;
+    /** Memory of instanceClass; RDS derives max_connections from it. */
+    readonly instanceMemoryGiB: number;
+    readonly storageGiB: number;
+    readonly maxStorageGiB: number;
+    readonly multiAz: boolean;
+    readonly readReplicas: number;
+    readonly backupRetentionDays: number;
+    readonly deletionProtection: boolean;
+    readonly performanceInsightsRetentionDays: number;
+  };
+  readonly backups: {
+    readonly enabled: boolean;
+    readonly dailyRetentionDays: number;
+    readonly weeklyRetentionDays: number;
+    readonly monthlyRetentionDays: number;
+    readonly copyToDrRegion: boolean;
+    readonly vaultSnapshotSchedule: string;
+  };
+  readonly monitoring: {
+    readonly prometheusRetentionDays: number;
+    readonly prometheusReplicas: number;
+    /** Expected active series; with the scrape interval it sizes Prometheus' volume. */
+    readonly activeSeries: number;
+    readonly scrapeIntervalSeconds: number;
+    readonly alertmanagerReplicas: number;
+  };
+  readonly vault: {
+    readonly ha: boolean;
+    readonly replicas: number;
+    readonly storageGiB: number;
+  };
+  readonly storage: {
+    /** Local video storage volume (storageMode local). */
+    readonly localGiB: number;
+    /** Non-current object versions kept this long in the assets bucket. */
+    readonly noncurrentVersionDays: number;
+    readonly accessLogRetentionDays: number;
+  };
+  readonly waf: {
+    /** Requests per 5 minutes per client IP before the rate-based rule blocks. */
+    readonly rateLimitPer5Min: number;
+  };
+}
+
+// Data points from the seeds, named so the table below reads as its origin.
+const ARCHON_API = {
+  requests: { cpu: '500m', memory: '512Mi' },
+  limits: { cpu: '2000m', memory: '2Gi' },
+} as const;
+const ORCHESTRATOR_API = {
+  requests: { cpu: '1000m', memory: '2Gi' },
+  limits: { cpu: '2000m', memory: '4Gi' },
+} as const;
+
+export const TIERS: Readonly<Record<TierName, Tier>> = {
+  dev: {
+    name: 'dev',
+    scale: { name: 'low', workers: 2, concurrentVideos: 5 },
+    network: { vpcCidr: '10.10.0.0/16', azCount: 2, natPerAz: false },
+    nodes: { instanceType: 't3.medium', vcpu: 2, memoryGiB: 4, diskGiB: 20, systemNodes: 1 },
+    api: {
+      replicas: 1,
+      maxReplicas: 2,
+      cpuTargetPercent: 70,
+      ...ARCHON_API,
+      rateLimitMax: 100,
+      rateLimitWindowSeconds: 60,
+    },
+    worker: {
+      minReplicas: 1,
+      ...ARCHON_API,
+      shutdownGraceSeconds: 120,
+      jobAttempts: 3,
+      jobTimeoutSeconds: 900,
+      workDirGiB: 5,
+    },
+    redis: {
+      nodeType: 'cache.t4g.small',
+      shards: 1,
+      replicasPerShard: 0,
+      multiAz: false,
+      snapshotRetentionDays: 1,
+      appendOnly: true,
+      inClusterStorageGiB: 2,
+    },
+    postgres: {
+      instanceClass: 'db.t4g.medium',
+      instanceMemoryGiB: 4,
+      storageGiB: 20,
+      maxStorageGiB: 40,
+      multiAz: false,
+      readReplicas: 1,
+      backupRetentionDays: 1,
+      deletionProtection: false,
+      performanceInsightsRetentionDays: 7,
+    },
+    backups: {
+      enabled: false,
+      dailyRetentionDays: 7,
+      weeklyRetentionDays: 28,
+      monthlyRetentionDays: 90,
+      copyToDrRegion: false,
+      vaultSnapshotSchedule: '0 3 * * *',
+    },
+    monitoring: {
+      prometheusRetentionDays: 2,
+      prometheusReplicas: 1,
+      activeSeries: 50_000,
+      scrapeIntervalSeconds: 30,
+      alertmanagerReplicas: 1,
+    },
+    vault: { ha: false, replicas: 1, storageGiB: 1 },
+    storage: { localGiB: 20, noncurrentVersionDays: 7, accessLogRetentionDays: 7 },
+    waf: { rateLimitPer5Min: 500 },
+  },
+  staging: {
+    name: 'staging',
+    scale: { name: 'medium', workers: 5, concurrentVideos: 15 },
+    network: { vpcCidr: '10.20.0.0/16', azCount: 2, natPerAz: false },
+    nodes: { instanceType: 'c6i.xlarge', vcpu: 4, memoryGiB: 8, diskGiB: 50, systemNodes: 2 },
+    api: {
+      replicas: 2,
+      maxReplicas: 4,
+      cpuTargetPercent: 70,
+      ...ARCHON_API,
+      rateLimitMax: 100,
+      rateLimitWindowSeconds: 60,
+    },
+    worker: {
+      minReplicas: 1,
+      ...ARCHON_API,
+      shutdownGraceSeconds: 300,
+      jobAttempts: 3,
+      jobTimeoutSeconds: 900,
+      workDirGiB: 10,
+    },
+    redis: {
+      nodeType: 'cache.t4g.medium',
+      shards: 2,
+      replicasPerShard: 1,
+      multiAz: false,
+      snapshotRetentionDays: 3,
+      appendOnly: false,
+      inClusterStorageGiB: 5,
+    },
+    postgres: {
+      instanceClass: 'db.t4g.large',
+      instanceMemoryGiB: 8,
+      storageGiB: 50,
+      maxStorageGiB: 200,
+      multiAz: false,
+      readReplicas: 1,
+      backupRetentionDays: 7,
+      deletionProtection: true,
+      performanceInsightsRetentionDays: 7,
+    },
+    backups: {
+      enabled: true,
+      dailyRetentionDays: 7,
+      weeklyRetentionDays: 28,
+      monthlyRetentionDays: 90,
+      copyToDrRegion: true,
+      vaultSnapshotSchedule: '0 3 * * *',
+    },
+    monitoring: {
+      prometheusRetentionDays: 7,
+      prometheusReplicas: 1,
+      activeSeries: 150_000,
+      scrapeIntervalSeconds: 30,
+      alertmanagerReplicas: 1,
+    },
+    vault: { ha: true, replicas: 3, storageGiB: 10 },
+    storage: { localGiB: 50, noncurrentVersionDays: 30, accessLogRetentionDays: 30 },
+    waf: { rateLimitPer5Min: 1000 },
+  },
+  prod: {
+    name: 'prod',
+    scale: { name: 'high', workers: 10, concurrentVideos: 50 },
+    network: { vpcCidr: '10.30.0.0/16', azCount: 3, natPerAz: true },
+    nodes: { instanceType: 'c6i.xlarge', vcpu: 4, memoryGiB: 8, diskGiB: 50, systemNodes: 3 },
+    api: {
+      replicas: 3,
+      maxReplicas: 9,
+      cpuTargetPercent: 70,
+      ...ORCHESTRATOR_API,
+      rateLimitMax: 100,
+      rateLimitWindowSeconds: 60,
+    },
+    worker: {
+      minReplicas: 2,
+      ...ORCHESTRATOR_API,
+      shutdownGraceSeconds: 600,
+      jobAttempts: 5,
+      jobTimeoutSeconds: 1200,
+      workDirGiB: 20,
+    },
+    redis: {
+      nodeType: 'cache.r7g.large',
+      shards: 3,
+      replicasPerShard: 2,
+      multiAz: true,
+      snapshotRetentionDays: 7,
+      appendOnly: false,
+      inClusterStorageGiB: 10,
+    },
+    postgres: {
+      instanceClass: 'db.r7g.large',
+      instanceMemoryGiB: 16,
+      storageGiB: 100,
+      maxStorageGiB: 1000,
+      multiAz: true,
+      readReplicas: 2,
+      backupRetentionDays: 14,
+      deletionProtection: true,
+      performanceInsightsRetentionDays: 31,
+    },
+    backups: {
+      enabled: true,
+      dailyRetentionDays: 14,
+      weeklyRetentionDays: 56,
+      monthlyRetentionDays: 365,
+      copyToDrRegion: true,
+      vaultSnapshotSchedule: '0 */6 * * *',
+    },
+    monitoring: {
+      prometheusRetentionDays: 15,
+      prometheusReplicas: 2,
+      activeSeries: 400_000,
+      scrapeIntervalSeconds: 30,
+      alertmanagerReplicas: 3,
+    },
+    vault: { ha: true, replicas: 3, storageGiB: 20 },
+    storage: { localGiB: 50, noncurrentVersionDays: 90, accessLogRetentionDays: 90 },
+    waf: { rateLimitPer5Min: 2000 },
+  },
+  enterprise: {
+    name: 'enterprise',
+    scale: { name: 'enterprise', workers: 20, concurrentVideos: 100 },
+    network: { vpcCidr: '10.40.0.0/16', azCount: 3, natPerAz: true },
+    nodes: { instanceType: 'c6i.2xlarge', vcpu: 8, memoryGiB: 16, diskGiB: 200, systemNodes: 3 },
+    api: {
+      replicas: 6,
+      maxReplicas: 18,
+      cpuTargetPercent: 70,
+      ...ORCHESTRATOR_API,
+      rateLimitMax: 300,
+      rateLimitWindowSeconds: 60,
+    },
+    worker: {
+      minReplicas: 4,
+      ...ORCHESTRATOR_API,
+      shutdownGraceSeconds: 600,
+      jobAttempts: 5,
+      jobTimeoutSeconds: 1200,
+      workDirGiB: 40,
+    },
+    redis: {
+      nodeType: 'cache.r7g.xlarge',
+      shards: 6,
+      replicasPerShard: 2,
+      multiAz: true,
+      snapshotRetentionDays: 14,
+      appendOnly: false,
+      inClusterStorageGiB: 20,
+    },
+    postgres: {
+      instanceClass: 'db.r7g.2xlarge',
+      instanceMemoryGiB: 64,
+      storageGiB: 200,
+      maxStorageGiB: 4000,
+      multiAz: true,
+      readReplicas: 3,
+      backupRetentionDays: 35,
+      deletionProtection: true,
+      performanceInsightsRetentionDays: 731,
+    },
+    backups: {
+      enabled: true,
+      dailyRetentionDays: 35,
+      weeklyRetentionDays: 91,
+      monthlyRetentionDays: 730,
+      copyToDrRegion: true,
+      vaultSnapshotSchedule: '0 */6 * * *',
+    },
+    monitoring: {
+      prometheusRetentionDays: 30,
+      prometheusReplicas: 2,
+      activeSeries: 1_000_000,
+      scrapeIntervalSeconds: 30,
+      alertmanagerReplicas: 3,
+    },
+    vault: { ha: true, replicas: 5, storageGiB: 50 },
+    storage: { localGiB: 200, noncurrentVersionDays: 180, accessLogRetentionDays: 365 },
+    waf: { rateLimitPer5Min: 5000 },
+  },
+};
+
+export function tierFor(name: TierName): Tier {
+  return TIERS[name];
+}
+
+/** Versions the stacks pin (one place, so upgrades are one reviewed diff). */
+export const PINNED = {
+  eksVersion: '1.33',
+  postgresEngineVersion: '16.8',
+  postgresParameterFamily: 'postgres16',
+  redisEngineVersion: '7.1',
+  redisParameterFamily: 'redis7',
+  redisImage: 'redis:7.4.5-bookworm',
+  charts: {
+    kubePrometheusStack: {
+      repo: 'https://prometheus-community.github.io/helm-charts',
+      chart: 'kube-prometheus-stack',
+      version: '88.5.3',
+    },
+    vault: { repo: 'https://helm.releases.hashicorp.com', chart: 'vault', version: '0.34.1' },
+    keda: { repo: 'https://kedacore.github.io/charts', chart: 'keda', version: '2.20.2' },
+    cloudnativePg: {
+      repo: 'https://cloudnative-pg.github.io/charts',
+      chart: 'cloudnative-pg',
+      version: '0.29.0',
+    },
+  },
+  vaultImage: 'hashicorp/vault:2.0.4',
+  awsCliImage: 'amazon/aws-cli:2.31.8',
+  postgresExporterImage: 'quay.io/prometheuscommunity/postgres-exporter:v0.18.1',
+  redisExporterImage: 'oliver006/redis_exporter:v1.80.1',
+  cnpgPostgresImage: 'ghcr.io/cloudnative-pg/postgresql:16.8-bookworm',
+} as const;

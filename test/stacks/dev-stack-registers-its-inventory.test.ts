@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { TIERS } from '../../stacks/tiers.js';
+import { at, countByType, evaluateStack, kubernetesObject, ofType } from './harness.js';
+import type { Evaluation } from './harness.js';
+import {
+  assertEverythingParented,
+  assertExplicitProviders,
+  assertMonitoring,
+  assertRuntime,
+  container,
+} from './inventory.js';
+
+const tier = TIERS.dev;
+let e: Evaluation;
+before(async () => {
+  e = await evaluateStack('dev');
+});
+
+test('dev evaluates with no unknown resource type or invoke', () => {
+  assert.deepEqual(e.unknownTypes, []);
+  assert.deepEqual(e.unknownCalls, []);
+  assertEverythingParented(e);
+  assertExplicitProviders(e);
+});
+
+test('dev needs no AWS: no AWS resource, provider or invoke', () => {
+  assert.deepEqual(
+    e.resources
+      .filter((r) => r.type.startsWith('aws:') || r.type === 'pulumi:providers:aws')
+      .map((r) => r.type),
+    [],
+  );
+  assert.deepEqual(e.calls, []);
+  const counts = countByType(e);
+  assert.equal(counts['archibald:network:Network'], undefined);
+  assert.equal(counts['archibald:cdn:Cdn'], undefined, 'no CDN in dev');
+  assert.equal(counts['archibald:backups:Backups'], undefined, 'no backups in dev');
+});
+
+test('dev Redis: the official image as a StatefulSet with AOF and noeviction', () => {
+  const redis = kubernetesObject(e, 'StatefulSet', 'redis');
+  const c = container(redis);
+  assert.match(String(c.image), /^redis:\d+\.\d+\.\d+/);
+  const command = (c.args as string[]).join(' ');
+  assert.match(command, /--appendonly yes/);
+  assert.match(command, /--maxmemory-policy noeviction/);
+  assert.doesNotMatch(
+    command,
+    /requirepass [A-Za-z0-9]{20,}/,
+    'the password is read from the mounted secret',
+  );
+  assert.equal(
+    at(redis.inputs, 'spec.volumeClaimTemplates.0.spec.resources.requests.storage'),
+    `${tier.redis.inClusterStorageGiB}Gi`,
+  );
+});
+
+test('dev Postgres: CloudNativePG operator and a Cluster with a primary and a replica', () => {
+  const operator = ofType(e, 'kubernetes:helm.sh/v3:Release').find(
+    (r) => r.inputs.chart === 'cloudnative-pg',
+  );
+  assert.ok(operator);
+  const cluster = kubernetesObject(e, 'Cluster', 'archibald-db');
+  assert.equal(at(cluster.inputs, 'spec.instances'), 2);
+  assert.ok(cluster.dependencies.includes(operator.urn), 'the Cluster waits for the operator');
+  assert.equal(at(cluster.inputs, 'spec.bootstrap.initdb.database'), 'archibald');
+  const podMonitor = kubernetesObject(e, 'PodMonitor', 'archibald-postgres');
+  assert.deepEqual(
+    at(podMonitor.inputs, 'spec.selector.matchLabels'),
+    { 'cnpg.io/cluster': 'archibald-db' },
+    'cnpg_* metrics are scraped',
+  );
+  assert.equal((at(podMonitor.inputs, 'metadata.labels') as Record<string, string>).release, 'kps');
+});
+
+test('dev Vault runs in dev mode and is configured with the generated root token', () => {
+  const vault = ofType(e, 'kubernetes:helm.sh/v3:Release').find((r) => r.inputs.chart === 'vault');
+  assert.equal(at(vault?.inputs, 'values.server.dev.enabled'), true);
+  assert.equal(at(vault?.inputs, 'values.injector.enabled'), true);
+  assert.ok(
+    vault?.secretPaths.some((p) => p.startsWith('values')),
+    'the dev root token keeps the values secret',
+  );
+  assert.equal(
+    ofType(e, 'kubernetes:batch/v1:Job').filter((j) =>
+      String(at(j.inputs, 'metadata.name')).startsWith('vault-configure-'),
+    ).length,
+    1,
+  );
+});
+
+test('dev runtime: local storage on a volume, Ingress, in-cluster endpoints', () => {
+  assertRuntime(e, tier);
+  assertMonitoring(e, tier);
+  const data = at(kubernetesObject(e, 'ConfigMap', 'archibald-config').inputs, 'data') as Record<
+    string,
+    string
+  >;
+  assert.equal(data.STORAGE_DIR, '/var/lib/archibald/videos');
+  assert.equal(data.S3_BUCKET, undefined);
+  assert.equal(data.REDIS_URL, 'redis://redis.archibald.svc.cluster.local:6379');
+  assert.match(
+    data.DATABASE_URL ?? '',
+    /^postgres:\/\/archibald@archibald-db-rw\.archibald\.svc\.cluster\.local:5432\/archibald/,
+  );
+  assert.match(data.DATABASE_READ_URL ?? '', /archibald-db-ro/);
+  assert.equal(
+    at(
+      kubernetesObject(e, 'PersistentVolumeClaim', 'archibald-videos').inputs,
+      'spec.resources.requests.storage',
+    ),
+    `${tier.storage.localGiB}Gi`,
+  );
+  kubernetesObject(e, 'Ingress', 'archibald-api');
+  assert.equal(e.outputs.apiUrl?.value, 'http://archibald.localtest.me');
+  const alertmanagerSecrets = ofType(e, 'kubernetes:core/v1:Secret').filter((s) =>
+    String(at(s.inputs, 'metadata.name')).startsWith('alertmanager-'),
+  );
+  assert.equal(alertmanagerSecrets.length, 0, 'dev names no alert receivers');
+});
+
+test('dev outputs keep the Vault root token and Grafana password secret', () => {
+  assert.equal(e.outputs.vaultDevRootToken?.secret, true);
+  assert.equal(e.outputs.grafanaAdminPassword?.secret, true);
+  assert.equal(e.outputs.kubeconfig?.value, undefined, 'dev uses your own kubeconfig');
+  assert.equal(e.outputs.grafanaUrl?.value, 'http://grafana.archibald.localtest.me');
+});

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { PINNED } from '../../stacks/tiers.js';
+import type { Evaluation } from './harness.js';
+import {
+  chartDefaults,
+  loadCrdValidators,
+  unknownValuePaths,
+  validateCustomResource,
+  validateKubernetesObject,
+  valuesSchemaErrors,
+} from './schemas.js';
+
+/** API groups that come from CRDs (validated against ../shared/crds), not the core schema. */
+const CRD_GROUPS = ['keda.sh/', 'monitoring.coreos.com/', 'postgresql.cnpg.io/'];
+
+export function assertKubernetesObjectsValid(e: Evaluation): number {
+  const objects = e.resources.filter(
+    (r) =>
+      r.type.startsWith('kubernetes:') &&
+      r.type !== 'kubernetes:helm.sh/v3:Release' &&
+      !CRD_GROUPS.some((g) => r.type.startsWith(`kubernetes:${g}`)),
+  );
+  const failures = objects
+    .map((r) => [r, validateKubernetesObject(r)] as const)
+    .filter(([, err]) => err !== undefined);
+  assert.deepEqual(
+    failures.map(([r, err]) => `${r.type} ${r.name}: ${err}`),
+    [],
+  );
+  return objects.length;
+}
+
+export function assertCustomResourcesValid(e: Evaluation): number {
+  const validators = loadCrdValidators();
+  const custom = e.resources.filter((r) => CRD_GROUPS.some((g) => r.type.startsWith(`kubernetes:${g}`)));
+  const failures = custom
+    .map((r) => [r, validateCustomResource(validators, r)] as const)
+    .filter(([, err]) => err !== undefined);
+  assert.deepEqual(
+    failures.map(([r, err]) => `${r.type} ${r.name}: ${err}`),
+    [],
+  );
+  return custom.length;
+}
+
+const PINNED_CHARTS = Object.values(PINNED.charts);
+
+export function assertHelmValuesReal(e: Evaluation): number {
+  const releases = e.resources.filter((r) => r.type === 'kubernetes:helm.sh/v3:Release');
+  for (const release of releases) {
+    const chart = String(release.inputs.chart);
+    const pinned = PINNED_CHARTS.find((c) => c.chart === chart);
+    assert.ok(pinned, `${chart} is a pinned chart`);
+    assert.equal(release.inputs.version, pinned.version, `${chart} version pinned`);
+    assert.equal(
+      chartDefaults(chart).version,
+      pinned.version,
+      `${chart}: ../shared/charts holds the pinned version`,
+    );
+    assert.deepEqual(
+      unknownValuePaths(chart, release.inputs.values),
+      [],
+      `${chart}: every value is a key of the chart`,
+    );
+    assert.deepEqual(
+      valuesSchemaErrors(chart, release.inputs.values),
+      [],
+      `${chart}: values.schema.json accepts the values`,
+    );
+  }
+  return releases.length;
+}

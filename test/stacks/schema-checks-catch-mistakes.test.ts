@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RegisteredResource } from './harness.js';
+import {
+  loadCrdValidators,
+  unknownValuePaths,
+  validateCustomResource,
+  validateKubernetesObject,
+  valuesSchemaErrors,
+} from './schemas.js';
+
+const resource = (type: string, inputs: Record<string, unknown>): RegisteredResource => ({
+  type,
+  name: 'probe',
+  urn: 'urn:pulumi:test::archibald::probe',
+  id: 'probe',
+  parent: '',
+  provider: '',
+  custom: true,
+  protect: false,
+  dependencies: [],
+  inputs,
+  secretPaths: [],
+});
+
+test('a Helm value typo is reported with its path; free-form maps stay open', () => {
+  assert.deepEqual(unknownValuePaths('vault', { server: { ha: { replicaz: 3 } } }), ['server.ha.replicaz']);
+  assert.deepEqual(
+    unknownValuePaths('kube-prometheus-stack', { prometheus: { prometheusSpec: { retension: '15d' } } }),
+    ['prometheus.prometheusSpec.retension'],
+  );
+  assert.deepEqual(unknownValuePaths('vault', { server: { extraEnvironmentVars: { ANYTHING: '1' } } }), []);
+  assert.deepEqual(unknownValuePaths('keda', { operatorr: {} }), ['operatorr']);
+});
+
+test("a value of the wrong type fails the chart's values.schema.json", () => {
+  assert.ok(valuesSchemaErrors('vault', { server: { ha: { replicas: 'three' } } }).length > 0);
+});
+
+test('a Kubernetes object with a wrong field type fails validation', () => {
+  const bad = resource('kubernetes:apps/v1:Deployment', {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'x' },
+    spec: {
+      replicas: 'three',
+      selector: { matchLabels: { a: 'b' } },
+      template: { spec: { containers: [{ name: 'c', image: 'i' }] } },
+    },
+  });
+  assert.match(validateKubernetesObject(bad) ?? '', /replicas/);
+  const good = resource('kubernetes:core/v1:ConfigMap', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'x' },
+    data: { a: 'b' },
+  });
+  assert.equal(validateKubernetesObject(good), undefined);
+});
+
+test('a custom resource that breaks its CRD fails validation', () => {
+  const validators = loadCrdValidators();
+  const scaled = (spec: Record<string, unknown>): RegisteredResource =>
+    resource('kubernetes:keda.sh/v1alpha1:ScaledObject', {
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'ScaledObject',
+      metadata: { name: 'x' },
+      spec,
+    });
+  assert.equal(
+    validateCustomResource(
+      validators,
+      scaled({ scaleTargetRef: { name: 'w' }, triggers: [{ type: 'prometheus', metadata: {} }] }),
+    ),
+    undefined,
+  );
+  assert.match(
+    validateCustomResource(
+      validators,
+      scaled({ scaleTargetRef: { name: 'w' }, minReplicaCount: 'one', triggers: [] }),
+    ) ?? '',
+    /minReplicaCount/,
+  );
+  assert.match(validateCustomResource(validators, scaled({ triggers: [] })) ?? '', /scaleTargetRef/);
+  assert.match(
+    validateCustomResource(validators, resource('kubernetes:example.com/v1:Widget', {})) ?? '',
+    /no CRD/,
+  );
+});

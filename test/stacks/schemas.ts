@@ -1,0 +1,182 @@
+/**
+ * Validation of what a stack registers against the real schemas: Kubernetes objects with
+ * kubernetes-models, custom resources against their CRDs' openAPIV3Schema in ../shared/crds, and
+ * Helm values against the pinned charts' values.yaml (and values.schema.json) in ../shared/charts.
+ */
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Ajv } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { parseAllDocuments, parse } from 'yaml';
+import { SHARED } from './harness.js';
+import type { RegisteredResource } from './harness.js';
+
+// The models are loaded by require: the package has no exports map for ESM subpath imports.
+const require = createRequire(import.meta.url);
+// ajv-formats is CommonJS; under NodeNext its plugin function is the `default` property.
+const addFormats = addFormatsModule.default;
+
+/** Pulumi type token → the kubernetes-models module that holds its model class. */
+export function modelModule(type: string): { module: string; kind: string } {
+  const m = /^kubernetes:([^:]+):(\w+)$/.exec(type);
+  if (!m) throw new Error(`not a Kubernetes type: ${type}`);
+  const [, groupVersion, kind] = m as unknown as [string, string, string];
+  const dir = groupVersion.startsWith('core/') ? groupVersion.slice('core/'.length) : groupVersion;
+  return { module: `kubernetes-models/${dir}/${kind}`, kind };
+}
+
+interface ModelClass {
+  new (data: unknown): { validate(): void };
+}
+
+/** Validates a built-in Kubernetes object; returns the validation error message or undefined. */
+export function validateKubernetesObject(r: RegisteredResource): string | undefined {
+  const { module, kind } = modelModule(r.type);
+  const loaded = require(module) as Record<string, ModelClass>;
+  const Model = loaded[kind];
+  if (!Model) throw new Error(`${module} has no ${kind}`);
+  try {
+    new Model(r.inputs).validate();
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/**
+ * CRD patterns are Go (RE2) regular expressions; some use the inline flag `(?i)`, which
+ * JavaScript lacks. Strip it and make the whole pattern case-insensitive instead.
+ */
+function goRegExp(pattern: string, flags: string): RegExp {
+  return pattern.includes('(?i)')
+    ? new RegExp(pattern.replaceAll('(?i)', ''), `${flags}i`)
+    : new RegExp(pattern, flags);
+}
+goRegExp.code = 'goRegExp';
+
+function newAjv(): Ajv {
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, code: { regExp: goRegExp } });
+  addFormats(ajv);
+  return ajv;
+}
+
+interface CrdVersion {
+  name: string;
+  schema?: { openAPIV3Schema?: object };
+}
+
+/** Validators for every CRD version in ../shared/crds, keyed "group/version:Kind". */
+export function loadCrdValidators(): Map<string, ValidateFunction> {
+  const ajv = newAjv();
+  const validators = new Map<string, ValidateFunction>();
+  const dir = `${SHARED}crds/`;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+    for (const doc of parseAllDocuments(readFileSync(dir + file, 'utf8'))) {
+      const crd = doc.toJS() as {
+        kind?: string;
+        spec?: { group: string; names: { kind: string }; versions: CrdVersion[] };
+      } | null;
+      if (crd?.kind !== 'CustomResourceDefinition' || !crd.spec) continue;
+      for (const version of crd.spec.versions) {
+        const schema = version.schema?.openAPIV3Schema;
+        if (schema)
+          validators.set(`${crd.spec.group}/${version.name}:${crd.spec.names.kind}`, ajv.compile(schema));
+      }
+    }
+  }
+  return validators;
+}
+
+export function validateCustomResource(
+  validators: Map<string, ValidateFunction>,
+  r: RegisteredResource,
+): string | undefined {
+  const key = r.type.replace(/^kubernetes:/, '');
+  const validate = validators.get(key);
+  if (!validate) return `no CRD in ../shared/crds for ${key}`;
+  // The CRD schema describes the object as the API server stores it: apiVersion/kind/metadata/spec.
+  if (validate(r.inputs)) return undefined;
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`).join('; ');
+}
+
+/** Chart name (as the Release names it) → folder in ../shared/charts. */
+const CHART_DIRS: Record<string, string> = {
+  'kube-prometheus-stack': 'kube-prometheus-stack',
+  vault: 'vault',
+  keda: 'keda',
+  'cloudnative-pg': 'cloudnative-pg',
+};
+
+/**
+ * Keys of a subchart that the parent chart passes through but does not declare in its own
+ * values.yaml. Only kube-prometheus-stack's grafana dependency (chart grafana 12.11.1, whose
+ * values.yaml is not in ../shared) needs this; each entry is a documented key of that chart.
+ */
+const SUBCHART_KEYS: Record<string, readonly string[]> = {
+  'kube-prometheus-stack': [
+    'grafana.sidecar.dashboards.folderAnnotation',
+    'grafana.sidecar.dashboards.provider.foldersFromFilesStructure',
+  ],
+};
+
+export function chartDefaults(chart: string): {
+  values: unknown;
+  schema: object | undefined;
+  version: string;
+} {
+  const dirName = CHART_DIRS[chart];
+  if (!dirName) throw new Error(`no pinned chart for ${chart} in ../shared/charts`);
+  const dir = `${SHARED}charts/${dirName}/`;
+  const schemaFile = `${dir}values.schema.json`;
+  return {
+    values: parse(readFileSync(`${dir}values.yaml`, 'utf8')),
+    schema: existsSync(schemaFile) ? (JSON.parse(readFileSync(schemaFile, 'utf8')) as object) : undefined,
+    version: (parse(readFileSync(`${dir}Chart.yaml`, 'utf8')) as { version: string }).version,
+  };
+}
+
+function isOpen(defaults: unknown): boolean {
+  if (defaults === null || defaults === undefined) return true;
+  if (Array.isArray(defaults)) return true;
+  return typeof defaults === 'object' && Object.keys(defaults).length === 0;
+}
+
+/** Every leaf path set in `values` that the chart's values.yaml does not declare. */
+export function unknownValuePaths(chart: string, values: unknown): string[] {
+  const { values: defaults } = chartDefaults(chart);
+  const allowed = new Set(SUBCHART_KEYS[chart] ?? []);
+  const problems: string[] = [];
+  const walk = (set: unknown, def: unknown, path: string): void => {
+    if (allowed.has(path)) return;
+    if (isOpen(def)) return; // free-form map, list or unset default: anything goes below
+    if (set === null || typeof set !== 'object' || Array.isArray(set)) return; // a leaf the chart declares
+    if (typeof def !== 'object') {
+      problems.push(`${path} (chart default is a ${typeof def}, not a map)`);
+      return;
+    }
+    for (const [key, value] of Object.entries(set as Record<string, unknown>)) {
+      const child = path ? `${path}.${key}` : key;
+      if (allowed.has(child)) continue;
+      if (!(key in (def as Record<string, unknown>))) {
+        problems.push(child);
+        continue;
+      }
+      walk(value, (def as Record<string, unknown>)[key], child);
+    }
+  };
+  walk(values, defaults, '');
+  return problems;
+}
+
+/** Validates values against the chart's values.schema.json when it ships one. */
+export function valuesSchemaErrors(chart: string, values: unknown): string[] {
+  const { schema } = chartDefaults(chart);
+  if (!schema) return [];
+  // The charts declare "https://json-schema.org/draft-07/schema#", an alias ajv does not know.
+  const { $schema: _declared, ...body } = schema as Record<string, unknown>;
+  const validate = newAjv().compile(body);
+  return validate(values)
+    ? []
+    : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);
+}
