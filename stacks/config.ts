@@ -35,6 +35,8 @@ export interface StackConfig {
   readonly backups: boolean;
   readonly image: string;
   readonly alerting: AlertingConfig | undefined;
+  /** Where runbooks/<AlertName>.md are served (the alerts' runbook_url); undefined = dashboards' default. */
+  readonly runbookBaseUrl: string | undefined;
 }
 
 /** The config keys this program reads (project namespace), with defaults as in Pulumi.yaml. */
@@ -53,6 +55,7 @@ export const CONFIG_KEYS = [
   'alertPagerDutyKeyName',
   'alertSlackWebhookKeyName',
   'alertSlackChannel',
+  'runbookBaseUrl',
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 export type RawConfig = Partial<Record<ConfigKey, string>>;
@@ -185,6 +188,13 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
     alerting = { pagerDutyKeyName, slackWebhookKeyName, slackChannel };
   }
 
+  const runbookBaseUrl = optional('runbookBaseUrl');
+  if (runbookBaseUrl !== undefined && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(runbookBaseUrl))
+    fail(
+      'runbookBaseUrl',
+      'allowed: an http(s) URL such as https://github.com/<org>/<repo>/blob/main/runbooks',
+    );
+
   if (problems.length > 0) throw new StackConfigError(problems.map((p) => `stack ${stack}: ${p}`));
   return {
     stack,
@@ -201,6 +211,7 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
     backups,
     image,
     alerting,
+    runbookBaseUrl,
   };
 }
 

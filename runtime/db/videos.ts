@@ -306,18 +306,22 @@ export async function completeVideo(
   });
 }
 
-/** Records the final failure; true when this call moved the video to failed. */
+/**
+ * Records the final failure; true when this call moved the video to failed. The video's cost is
+ * what its stages recorded (the attempts that ran were paid for).
+ */
 export async function failVideo(
   pool: pg.Pool,
   id: string,
-  failure: { stage: StageName | null; message: string; costUsd: number },
+  failure: { stage: StageName | null; message: string },
 ): Promise<boolean> {
   return inTransaction(pool, async (client) => {
     const rows = await client.query(
-      `UPDATE videos SET status = 'failed', error_stage = $2, error_message = $3, cost_usd = $4,
+      `UPDATE videos SET status = 'failed', error_stage = $2, error_message = $3,
+          cost_usd = (SELECT coalesce(sum(cost_usd), 0) FROM video_stages WHERE video_id = $1),
           finished_at = now(), updated_at = now()
         WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
-      [id, failure.stage, failure.message, failure.costUsd],
+      [id, failure.stage, failure.message],
     );
     if (rows.rowCount !== 1) return false;
     await recordAudit(client, {

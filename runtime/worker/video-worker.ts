@@ -30,17 +30,8 @@ import { closeRedis, createRedis } from '../queue/connection.js';
 import type { RedisClient } from '../queue/connection.js';
 import { QUEUE_NAME, cancelChannel } from '../queue/video-queue.js';
 import type { VideoJobData } from '../queue/video-queue.js';
+import type { PublishOutput } from '../stages/publish.js';
 import { StageRunError, orderStages, runPipeline } from './stage-runner.js';
-
-/** What the publish stage returns (the stage contract fixes its shape). */
-export interface PublishOutput {
-  videoUrl: string;
-  captionsUrl: string;
-  key: string;
-  bytes: number;
-  contentType: string;
-  durationSeconds: number;
-}
 
 export type AbortKind = 'cancelled' | 'timeout' | 'shutdown' | 'lock-lost';
 
@@ -112,6 +103,25 @@ export class VideoWorker {
       },
     );
     this.worker.on('error', (error) => log.warn({ err: error }, 'worker error'));
+    // BullMQ can give up on a job without our handleFailure recording it: a job that stalled more
+    // than maxStalledCount is failed on its next pickup without running, and an attempt that throws
+    // before the pipeline starts (Postgres down) uses up attempts. The row must not stay queued or
+    // running forever; failVideo only moves a video that is not final yet.
+    this.worker.on('failed', (job, error) => {
+      if (!job?.finishedOn) return; // not final: BullMQ retries it
+      failVideo(this.options.db.primary, job.data.videoId, { stage: null, message: error.message })
+        .then((moved) => {
+          if (!moved) return;
+          metrics.videosFinished.inc({ outcome: 'failed' });
+          log.error(
+            { jobId: job.id, videoId: job.data.videoId, err: error },
+            'video failed: the queue gave up on its job',
+          );
+        })
+        .catch((e: unknown) =>
+          log.error({ err: e, videoId: job.data.videoId }, 'could not record the failed job'),
+        );
+    });
     this.worker.on('stalled', (jobId) => {
       metrics.jobsStalled.inc();
       log.warn({ jobId }, 'stalled job recovered (its worker stopped renewing the lock)');
@@ -275,13 +285,7 @@ export class VideoWorker {
     const final =
       reason?.kind === 'timeout' || error instanceof UnrecoverableError || at.attempt >= at.maxAttempts;
     if (final) {
-      const cost = await pool
-        .query<{ c: number }>(
-          'SELECT coalesce(sum(cost_usd), 0)::float8 AS c FROM video_stages WHERE video_id = $1',
-          [videoId],
-        )
-        .then((r) => r.rows[0]?.c ?? 0);
-      if (await failVideo(pool, videoId, { stage, message, costUsd: cost })) {
+      if (await failVideo(pool, videoId, { stage, message })) {
         metrics.videosFinished.inc({ outcome: 'failed' });
       }
       at.log.error({ stage, err: error }, 'video failed');

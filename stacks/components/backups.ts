@@ -1,7 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as backup from '@pulumi/aws/backup/index.js';
 import * as iam from '@pulumi/aws/iam/index.js';
-import * as kms from '@pulumi/aws/kms/index.js';
 import type { Provider as AwsProvider } from '@pulumi/aws/provider.js';
 import * as s3 from '@pulumi/aws/s3/index.js';
 import * as batchv1 from '@pulumi/kubernetes/batch/v1/index.js';
@@ -9,6 +8,7 @@ import * as corev1 from '@pulumi/kubernetes/core/v1/index.js';
 import type { StackConfig } from '../config.js';
 import { assumeRoleForService, assumeRoleForServiceAccount, managedPolicy, policyDocument } from '../iam.js';
 import { hardenedContainer, restrictedPod } from '../kube.js';
+import { customerKey } from '../kms.js';
 import { awsTags, physicalName } from '../naming.js';
 import { backupRules } from '../planning/backups.js';
 import { PINNED } from '../tiers.js';
@@ -52,26 +52,8 @@ export class Backups extends pulumi.ComponentResource {
     if (!cluster.oidcProviderArn || !cluster.oidcIssuerUrl)
       throw new Error('Backups: the Vault snapshot CronJob needs an EKS cluster (IRSA)');
 
-    const key = new kms.Key(
-      `${name}-vault`,
-      {
-        description: `AWS Backup vault (${cfg.stack})`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        tags,
-      },
-      child,
-    );
-    const drKey = new kms.Key(
-      `${name}-dr-vault`,
-      {
-        description: `AWS Backup DR vault (${cfg.stack})`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        tags,
-      },
-      inDr,
-    );
+    const key = customerKey(`${name}-vault`, 'AWS Backup vault', cfg, tags, child);
+    const drKey = customerKey(`${name}-dr-vault`, 'AWS Backup DR vault', cfg, tags, inDr);
     const vault = new backup.Vault(
       `${name}-vault`,
       { name: physicalName(cfg, 'backups'), kmsKeyArn: key.arn, tags },

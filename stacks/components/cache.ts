@@ -1,10 +1,10 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as elasticache from '@pulumi/aws/elasticache/index.js';
-import * as kms from '@pulumi/aws/kms/index.js';
 import * as appsv1 from '@pulumi/kubernetes/apps/v1/index.js';
 import * as corev1 from '@pulumi/kubernetes/core/v1/index.js';
 import { RandomPassword } from '@pulumi/random/randomPassword.js';
 import type { StackConfig } from '../config.js';
+import { customerKey } from '../kms.js';
 import { appLabels, awsTags, physicalName, selectorLabels } from '../naming.js';
 import { cacheTopology } from '../planning/cache.js';
 import { PINNED } from '../tiers.js';
@@ -136,16 +136,7 @@ export class Cache extends pulumi.ComponentResource {
     if (!network) throw new Error('Cache: elasticache mode needs the Network component');
     const tags = awsTags(cfg, 'cache');
     const topology = cacheTopology(tier);
-    const key = new kms.Key(
-      `${name}-at-rest`,
-      {
-        description: `ElastiCache at-rest encryption (${cfg.stack})`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        tags,
-      },
-      child,
-    );
+    const key = customerKey(`${name}-at-rest`, 'ElastiCache at-rest encryption', cfg, tags, child);
     const subnets = new elasticache.SubnetGroup(
       `${name}-subnets`,
       {

@@ -2,11 +2,12 @@ import * as pulumi from '@pulumi/pulumi';
 import * as ec2 from '@pulumi/aws/ec2/index.js';
 import * as eks from '@pulumi/aws/eks/index.js';
 import * as iam from '@pulumi/aws/iam/index.js';
-import * as kms from '@pulumi/aws/kms/index.js';
 import * as cloudwatch from '@pulumi/aws/cloudwatch/index.js';
 import { Provider as KubernetesProvider } from '@pulumi/kubernetes/provider.js';
+import * as storagev1 from '@pulumi/kubernetes/storage/v1/index.js';
 import type { StackConfig } from '../config.js';
-import { assumeRoleForService, managedPolicy } from '../iam.js';
+import { assumeRoleForService, assumeRoleForServiceAccount, managedPolicy } from '../iam.js';
+import { customerKey } from '../kms.js';
 import { awsTags, clusterName } from '../naming.js';
 import { nodeGroupSize } from '../planning/capacity.js';
 import { PINNED } from '../tiers.js';
@@ -64,16 +65,7 @@ export class Cluster extends pulumi.ComponentResource {
     const tags = awsTags(cfg, 'cluster');
     const eksName = clusterName(cfg);
 
-    const secretsKey = new kms.Key(
-      `${name}-secrets`,
-      {
-        description: `EKS secrets envelope encryption (${cfg.stack})`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        tags,
-      },
-      child,
-    );
+    const secretsKey = customerKey(`${name}-secrets`, 'EKS secrets envelope encryption', cfg, tags, child);
 
     const clusterRole = new iam.Role(
       `${name}-control-plane`,
@@ -176,6 +168,20 @@ export class Cluster extends pulumi.ComponentResource {
       child,
     );
 
+    // EKS's default CNI accepts NetworkPolicies but enforces none; the managed add-on with its
+    // policy agent on makes the runtime's policies real. Installed before nodes join, as AWS advises.
+    const vpcCni = new eks.Addon(
+      `${name}-vpc-cni`,
+      {
+        clusterName: cluster.name,
+        addonName: 'vpc-cni',
+        resolveConflictsOnCreate: 'OVERWRITE',
+        configurationValues: JSON.stringify({ enableNetworkPolicy: 'true' }),
+        tags,
+      },
+      child,
+    );
+
     const size = nodeGroupSize(tier);
     const nodeGroup = new eks.NodeGroup(
       `${name}-nodes`,
@@ -190,7 +196,40 @@ export class Cluster extends pulumi.ComponentResource {
         launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
         tags,
       },
-      { parent: this, dependsOn: nodePolicies, ignoreChanges: ['scalingConfig.desiredSize'] },
+      { parent: this, dependsOn: [...nodePolicies, vpcCni], ignoreChanges: ['scalingConfig.desiredSize'] },
+    );
+
+    // EKS ships no volume driver and, since 1.30, no default StorageClass: without the EBS CSI
+    // add-on every PersistentVolumeClaim (Prometheus, Alertmanager, Vault raft) stays Pending.
+    const ebsCsiRole = new iam.Role(
+      `${name}-ebs-csi`,
+      {
+        assumeRolePolicy: assumeRoleForServiceAccount(
+          oidc.arn,
+          issuer,
+          'kube-system',
+          'ebs-csi-controller-sa',
+        ),
+        tags,
+      },
+      child,
+    );
+    const ebsCsiPolicy = new iam.RolePolicyAttachment(
+      `${name}-ebs-csi`,
+      { role: ebsCsiRole.name, policyArn: managedPolicy('service-role/AmazonEBSCSIDriverPolicy') },
+      child,
+    );
+    const ebsCsi = new eks.Addon(
+      `${name}-ebs-csi`,
+      {
+        clusterName: cluster.name,
+        addonName: 'aws-ebs-csi-driver',
+        serviceAccountRoleArn: ebsCsiRole.arn,
+        resolveConflictsOnCreate: 'OVERWRITE',
+        tags,
+      },
+      // The add-on's controller only becomes ACTIVE once it has nodes to run on.
+      { parent: this, dependsOn: [nodeGroup, ebsCsiPolicy] },
     );
 
     const kubeconfig = pulumi.secret(
@@ -221,12 +260,27 @@ export class Cluster extends pulumi.ComponentResource {
         ),
     );
 
-    // Kubernetes resources go through this provider, which waits for the node group, so nothing
-    // is scheduled before there are nodes to run it.
+    // Kubernetes resources go through this provider, which waits for the node group and the volume
+    // driver, so nothing is scheduled before there are nodes and volumes to run it.
     this.provider = new KubernetesProvider(
       `${name}-k8s`,
       { kubeconfig, enableServerSideApply: true },
-      { parent: this, dependsOn: [nodeGroup] },
+      { parent: this, dependsOn: [nodeGroup, ebsCsi] },
+    );
+    new storagev1.StorageClass(
+      `${name}-gp3`,
+      {
+        metadata: {
+          name: 'gp3',
+          annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
+        },
+        provisioner: 'ebs.csi.aws.com',
+        parameters: { type: 'gp3', encrypted: 'true' },
+        volumeBindingMode: 'WaitForFirstConsumer',
+        allowVolumeExpansion: true,
+        reclaimPolicy: 'Delete',
+      },
+      { parent: this, provider: this.provider },
     );
     this.kubeconfig = kubeconfig;
     this.clusterName = cluster.name;

@@ -1,5 +1,4 @@
 import * as pulumi from '@pulumi/pulumi';
-import * as kms from '@pulumi/aws/kms/index.js';
 import * as rds from '@pulumi/aws/rds/index.js';
 import * as route53 from '@pulumi/aws/route53/index.js';
 import { CustomResource } from '@pulumi/kubernetes/apiextensions/customResource.js';
@@ -7,6 +6,7 @@ import * as corev1 from '@pulumi/kubernetes/core/v1/index.js';
 import { Release } from '@pulumi/kubernetes/helm/v3/release.js';
 import { RandomPassword } from '@pulumi/random/randomPassword.js';
 import type { StackConfig } from '../config.js';
+import { customerKey } from '../kms.js';
 import { appLabels, awsTags, physicalName } from '../naming.js';
 import { databaseTopology } from '../planning/database.js';
 import { PINNED } from '../tiers.js';
@@ -130,14 +130,11 @@ export class Database extends pulumi.ComponentResource {
     if (!network) throw new Error('Database: rds mode needs the Network component');
     const tags = awsTags(cfg, 'database');
     const topology = databaseTopology(tier);
-    const key = new kms.Key(
+    const key = customerKey(
       `${name}-storage`,
-      {
-        description: `RDS storage and Performance Insights encryption (${cfg.stack})`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        tags,
-      },
+      'RDS storage and Performance Insights encryption',
+      cfg,
+      tags,
       child,
     );
     const subnets = new rds.SubnetGroup(

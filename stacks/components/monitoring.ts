@@ -208,7 +208,9 @@ export class Monitoring extends pulumi.ComponentResource {
         apiVersion: 'monitoring.coreos.com/v1',
         kind: 'PrometheusRule',
         metadata: { name: 'archibald', namespace: ns, labels: RELEASE_SELECTOR_LABEL },
-        spec: { groups: buildRuleGroups() },
+        spec: {
+          groups: buildRuleGroups(cfg.runbookBaseUrl ? { runbookBaseUrl: cfg.runbookBaseUrl } : {}),
+        },
       },
       afterCrds,
     );

@@ -161,12 +161,21 @@ export class Runtime extends pulumi.ComponentResource {
           `${name}-irsa`,
           {
             role: role.id,
+            // Exactly what runtime/storage/s3-storage.ts calls: HeadObject (authorised by
+            // s3:GetObject) before PutObject. Without s3:ListBucket S3 answers a HEAD of a missing
+            // key with 403 instead of 404, and every first publish would fail.
             policy: policyDocument([
               {
-                Sid: 'WriteVideosOnly',
+                Sid: 'PublishVideos',
                 Effect: 'Allow',
-                Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+                Action: ['s3:PutObject', 's3:GetObject'],
                 Resource: pulumi.interpolate`${args.assetsBucketArn}/*`,
+              },
+              {
+                Sid: 'SeeMissingVideosAs404',
+                Effect: 'Allow',
+                Action: ['s3:ListBucket'],
+                Resource: args.assetsBucketArn,
               },
             ]),
           },

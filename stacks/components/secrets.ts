@@ -1,7 +1,6 @@
 import * as crypto from 'node:crypto';
 import * as pulumi from '@pulumi/pulumi';
 import * as iam from '@pulumi/aws/iam/index.js';
-import * as kms from '@pulumi/aws/kms/index.js';
 import * as batchv1 from '@pulumi/kubernetes/batch/v1/index.js';
 import * as corev1 from '@pulumi/kubernetes/core/v1/index.js';
 import { Release } from '@pulumi/kubernetes/helm/v3/release.js';
@@ -9,6 +8,7 @@ import { RandomPassword } from '@pulumi/random/randomPassword.js';
 import type { StackConfig } from '../config.js';
 import { assumeRoleForServiceAccount, policyDocument } from '../iam.js';
 import { hardenedContainer, restrictedPod } from '../kube.js';
+import { customerKey } from '../kms.js';
 import { awsTags } from '../naming.js';
 import { PINNED } from '../tiers.js';
 import type { Tier } from '../tiers.js';
@@ -161,16 +161,7 @@ export class Secrets extends pulumi.ComponentResource {
       if (!cluster.oidcProviderArn || !cluster.oidcIssuerUrl)
         throw new Error('Secrets: Vault HA auto-unseal needs an EKS cluster (IRSA)');
       const tags = awsTags(cfg, 'secrets');
-      const unsealKey = new kms.Key(
-        `${name}-unseal`,
-        {
-          description: `Vault auto-unseal (${cfg.stack})`,
-          enableKeyRotation: true,
-          deletionWindowInDays: 30,
-          tags,
-        },
-        child,
-      );
+      const unsealKey = customerKey(`${name}-unseal`, 'Vault auto-unseal', cfg, tags, child);
       const role = new iam.Role(
         `${name}-unseal`,
         {

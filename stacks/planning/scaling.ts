@@ -1,5 +1,6 @@
 import { metricCatalog } from '../../runtime/contract/metrics.js';
 import type { Tier } from '../tiers.js';
+import { RUNTIME_NAMESPACE } from '../vault-access.js';
 import { workerConcurrency } from './capacity.js';
 
 /** Queue states that mean "work not yet picked up": what more workers would drain. */
@@ -30,7 +31,8 @@ export function workerScaling(tier: Tier): WorkerScaling {
     // One replica per `concurrency` waiting jobs: each new worker takes that many at once.
     jobsPerReplica: concurrency,
     // max(): every API replica reports the same queue, so summing would count it once per replica.
-    query: `max(sum by (pod) (${metricCatalog.queueJobs.name}{state=~"${states}"}))`,
+    // The namespace keeps another deployment scraped by the same Prometheus out of the decision.
+    query: `max(sum by (pod) (${metricCatalog.queueJobs.name}{namespace="${RUNTIME_NAMESPACE}", state=~"${states}"}))`,
   };
 }
 

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { STYLES, StageError, type StageContext, type VideoSpec } from '../../runtime/pipeline/stage.js';
 import {
   countWords,
+  speechFits,
   validateScript,
   wordBudget,
   type ScriptDocument,
@@ -94,4 +95,16 @@ test('the script stage refuses a script that fails validation', async () => {
     assert.match(error.message, /sloppy writer produced an unusable script: the script has no sections/);
     return true;
   });
+});
+
+test('a short video never gets more lines than the voice can say in it, whatever the seed', async () => {
+  // A 15 s script of many one- and two-word lines once took 12.6 s to say and failed narration.
+  for (const style of STYLES) {
+    for (let i = 0; i < 150; i++) {
+      const doc = await writer.write({ ...standardSpec, durationSeconds: 15, style, seed: `short-${i}` });
+      const lines = doc.sections.flatMap((s) => s.segments.map((seg) => seg.text));
+      assert.ok(speechFits(lines, 15), `${style} seed short-${i}: ${lines.length} lines do not fit 15 s`);
+      assert.deepEqual(validateScript(doc, { durationSeconds: 15 }), []);
+    }
+  }
 });

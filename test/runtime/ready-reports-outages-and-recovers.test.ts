@@ -37,7 +37,7 @@ test('/ready is 503 naming Postgres while it is unreachable, and recovers; /heal
   assert.equal(submit.status, 503);
   assert.match(submit.body.message, /database is unavailable/);
 
-  proxy.restore();
+  await proxy.restore();
   const up = await eventually('ready 200 again', async () => {
     const r = await call('GET', '/ready');
     return r.status === 200 ? r : undefined;
@@ -88,7 +88,7 @@ test('with Redis unreachable: /ready is 503 naming Redis, a submission is a 503 
   assert.equal(orphan?.status, 'failed');
   assert.equal(orphan?.error.message, 'could not be queued');
 
-  redisProxy.restore();
+  await redisProxy.restore();
   await eventually('ready again', async () =>
     (await client('GET', '/ready')).status === 200 ? true : undefined,
   );

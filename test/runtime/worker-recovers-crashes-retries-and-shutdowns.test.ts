@@ -59,6 +59,36 @@ test('a worker killed with SIGKILL mid-job: another worker completes it, with on
   assert.match(metrics, /^archibald_jobs_stalled_total 1$/m);
 });
 
+test('a job whose worker dies twice is failed, not left running forever', async () => {
+  const ledger = join(environment.dir, 'twice.ledger');
+  const env = { FIXTURE_LEDGER: ledger, FIXTURE_NARRATION_MS: '60000' };
+  const { id } = (await call('POST', '/v1/videos', { body: { topic: 'crashes twice' } })).body;
+  // Each worker dies in narration; the next one recovers the stalled job (maxStalledCount is 1).
+  for (let crash = 1; crash <= 2; crash++) {
+    const doomed = await spawnFixtureWorker(environment, env);
+    await eventually(`narration in crash #${crash}`, async () =>
+      (await ledgerEntries(ledger)).some(
+        (e) => e.videoId === id && e.stage === 'narration' && e.pid === doomed.process.pid,
+      )
+        ? true
+        : undefined,
+    );
+    doomed.process.kill('SIGKILL');
+    await doomed.exited;
+  }
+  const last = await spawnFixtureWorker(environment, env);
+  try {
+    const failed = await until(id, 'failed', (v) => v.status === 'failed');
+    assert.deepEqual(failed.error, { stage: null, message: 'job stalled more than allowable limit' });
+    assert.equal((await auditEntries(pool, { subject: id, action: 'video.failed' })).length, 1);
+    // The third worker never ran a stage of it: BullMQ failed the job on pickup.
+    const runs = (await ledgerEntries(ledger)).filter((e) => e.videoId === id);
+    assert.equal(runs.filter((r) => r.pid === last.process.pid).length, 0);
+  } finally {
+    await last.stop();
+  }
+});
+
 test('a failing stage is retried with backoff, completed stages are not redone', async (t) => {
   const ledger = join(environment.dir, 'retry.ledger');
   const worker = await spawnFixtureWorker(environment, {

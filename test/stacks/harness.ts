@@ -220,6 +220,14 @@ function awsState(
         id: `${name}:${id(name, 8)}`,
         state: { arn: arn('eks', `nodegroup/${name}`), status: 'ACTIVE' },
       };
+    case 'aws:eks/addon:Addon':
+      return {
+        id: `${str(inputs.clusterName, 'cluster')}:${str(inputs.addonName, name)}`,
+        state: {
+          arn: arn('eks', `addon/${str(inputs.clusterName, 'cluster')}/${str(inputs.addonName, name)}`),
+          addonVersion: 'v1.48.0-eksbuild.1',
+        },
+      };
     case 'aws:elasticache/subnetGroup:SubnetGroup':
     case 'aws:elasticache/parameterGroup:ParameterGroup':
     case 'aws:rds/subnetGroup:SubnetGroup':
@@ -374,6 +382,7 @@ export const KNOWN_KUBERNETES_TYPES = new Set([
   'kubernetes:core/v1:Service',
   'kubernetes:core/v1:ServiceAccount',
   'kubernetes:core/v1:PersistentVolumeClaim',
+  'kubernetes:storage.k8s.io/v1:StorageClass',
   'kubernetes:apps/v1:Deployment',
   'kubernetes:apps/v1:StatefulSet',
   'kubernetes:batch/v1:Job',

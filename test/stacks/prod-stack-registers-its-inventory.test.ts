@@ -87,6 +87,38 @@ test('prod cluster: pinned EKS, control-plane logs, node group sized from the ti
   ]);
   const k8s = one(e, 'pulumi:providers:kubernetes');
   assert.ok(k8s.dependencies.includes(nodes.urn), 'the Kubernetes provider waits for the node group');
+  const addon = (addonName: string) => {
+    const found = ofType(e, 'aws:eks/addon:Addon').filter((a) => a.inputs.addonName === addonName);
+    assert.equal(found.length, 1, `one ${addonName} add-on`);
+    return found[0] as (typeof found)[number];
+  };
+  const vpcCni = addon('vpc-cni');
+  assert.deepEqual(
+    JSON.parse(String(vpcCni.inputs.configurationValues)),
+    { enableNetworkPolicy: 'true' },
+    'the NetworkPolicies are enforced, not just accepted',
+  );
+  assert.ok(nodes.dependencies.includes(vpcCni.urn), 'the CNI is configured before nodes join');
+  const ebsCsi = addon('aws-ebs-csi-driver');
+  assert.ok(k8s.dependencies.includes(ebsCsi.urn), 'the Kubernetes provider waits for the volume driver');
+  const ebsCsiRole = ofType(e, 'aws:iam/role:Role').find(
+    (r) => r.id === ebsCsi.inputs.serviceAccountRoleArn?.toString().split('/').pop(),
+  );
+  assert.ok(ebsCsiRole, 'the EBS CSI driver has its own IRSA role');
+  assert.match(
+    String(ebsCsiRole.inputs.assumeRolePolicy),
+    /system:serviceaccount:kube-system:ebs-csi-controller-sa/,
+    "only the driver's controller may assume it",
+  );
+  const defaultClasses = ofType(e, 'kubernetes:storage.k8s.io/v1:StorageClass').filter(
+    (c) =>
+      (at(c.inputs, 'metadata.annotations') as Record<string, string> | undefined)?.[
+        'storageclass.kubernetes.io/is-default-class'
+      ] === 'true',
+  );
+  assert.equal(defaultClasses.length, 1, 'one default StorageClass, so PersistentVolumeClaims bind');
+  assert.equal(defaultClasses[0]?.inputs.provisioner, 'ebs.csi.aws.com');
+  assert.equal(at(defaultClasses[0]?.inputs, 'parameters.encrypted'), 'true', 'volumes encrypted at rest');
 });
 
 test('prod cache: cluster mode with the tier shards and replicas, noeviction, failover, multi-AZ', () => {
@@ -264,11 +296,19 @@ test('prod runtime: replicas, probes, scaling and policies from the tier', () =>
     String(one(e, 'aws:iam/rolePolicy:RolePolicy', 'runtime-irsa').inputs.policy),
   ) as { Statement: { Action: string[]; Resource: string }[] };
   assert.deepEqual(
-    policy.Statement.map((s) => s.Action),
-    [['s3:PutObject', 's3:AbortMultipartUpload']],
-    'write the videos bucket, nothing else',
+    policy.Statement.map((s) => [s.Action, s.Resource]),
+    [
+      [['s3:PutObject', 's3:GetObject'], 'arn:aws:s3:::archibald-prod-videos/*'],
+      [['s3:ListBucket'], 'arn:aws:s3:::archibald-prod-videos'],
+    ],
+    'the HEAD-then-PUT publish of runtime/storage/s3-storage.ts on the videos bucket, nothing else',
   );
-  assert.equal(policy.Statement[0]?.Resource, 'arn:aws:s3:::archibald-prod-videos/*');
+  assert.ok(
+    policy.Statement.every(
+      (s) => (s as { Effect?: string }).Effect === 'Allow' && !s.Action.some((a) => a.includes('*')),
+    ),
+    'no wildcard actions',
+  );
   const lb = one(e, 'kubernetes:core/v1:Service', 'runtime-api-public');
   assert.equal(at(lb.inputs, 'spec.type'), 'LoadBalancer');
   assert.equal(one(e, 'aws:ecr/repository:Repository').inputs.imageTagMutability, 'IMMUTABLE');

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
 import { PINNED } from '../../stacks/tiers.js';
+import { evaluateStack } from './harness.js';
 import type { Evaluation } from './harness.js';
 import {
   chartDefaults,
@@ -69,4 +71,25 @@ export function assertHelmValuesReal(e: Evaluation): number {
     );
   }
   return releases.length;
+}
+
+/**
+ * Registers the schema tests for one stack file (Pulumi's runtime is global: one stack per test
+ * file). The minimum counts make sure the checks ran over real objects, not an empty inventory.
+ */
+export function schemaTests(stack: 'dev' | 'staging' | 'prod'): void {
+  let e: Evaluation;
+  before(async () => {
+    e = await evaluateStack(stack);
+  });
+
+  test(`${stack}: every Kubernetes object validates against the Kubernetes schema`, () => {
+    assert.ok(assertKubernetesObjectsValid(e) > 20);
+  });
+  test(`${stack}: every custom resource validates against its CRD in ../shared/crds`, () => {
+    assert.ok(assertCustomResourcesValid(e) >= 6);
+  });
+  test(`${stack}: every Helm value is a real key of the pinned chart`, () => {
+    assert.ok(assertHelmValuesReal(e) >= 3);
+  });
 }

@@ -57,6 +57,18 @@ test('a bad value names the key, the value and what is allowed', () => {
     problems(() => parseStackConfig('prod', raw('prod', { backups: 'yes' })))[0] ?? '',
     /archibald:backups = "yes": allowed: true, false/,
   );
+  assert.deepEqual(
+    problems(() => parseStackConfig('prod', raw('prod', { runbookBaseUrl: 'wiki/runbooks' }))),
+    [
+      'stack prod: archibald:runbookBaseUrl = "wiki/runbooks": allowed: an http(s) URL such as https://github.com/<org>/<repo>/blob/main/runbooks',
+    ],
+  );
+  assert.equal(
+    parseStackConfig('prod', raw('prod', { runbookBaseUrl: 'https://wiki.example.org/runbooks' }))
+      .runbookBaseUrl,
+    'https://wiki.example.org/runbooks',
+  );
+  assert.equal(parseStackConfig('prod', raw('prod')).runbookBaseUrl, undefined, 'empty = the default');
 });
 
 test('every problem is reported at once', () => {

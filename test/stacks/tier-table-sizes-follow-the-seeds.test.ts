@@ -98,7 +98,11 @@ test('API autoscaling starts at the tier replicas and the budget keeps all but o
 
 test('worker scaling reads the backlog states of the catalog metric', () => {
   const s = workerScaling(TIERS.prod);
-  assert.match(s.query, /archibald_queue_jobs\{state=~"waiting\|prioritized\|delayed"\}/);
+  assert.match(
+    s.query,
+    /^max\(sum by \(pod\) \(archibald_queue_jobs\{namespace="archibald", state=~"waiting\|prioritized\|delayed"\}\)\)$/,
+    'the backlog of this deployment only, counted once however many API replicas report it',
+  );
   assert.equal(s.jobsPerReplica, s.concurrency);
   assert.throws(
     () => workerScaling({ ...TIERS.prod, worker: { ...TIERS.prod.worker, minReplicas: 11 } }),

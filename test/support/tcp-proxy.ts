@@ -1,6 +1,8 @@
 /**
  * A TCP proxy the test controls, to simulate an outage of the server behind it: `cut()` drops every
- * connection and refuses new ones, `restore()` lets them through again.
+ * connection and closes new ones as soon as they are accepted; `refuse()` drops every connection and
+ * stops listening, so connecting fails with ECONNREFUSED as with a dead server; `restore()` lets
+ * connections through again (on the same port).
  */
 import { connect, createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
@@ -10,7 +12,8 @@ export interface TcpProxy {
   /** Connections accepted and forwarded so far. */
   readonly connections: number;
   cut(): void;
-  restore(): void;
+  refuse(): Promise<void>;
+  restore(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,22 +40,29 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.pipe(upstream).pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const cut = () => {
+    open = false;
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+  };
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
     get connections() {
       return connections;
     },
-    cut() {
-      open = false;
-      for (const s of sockets) s.destroy();
-      sockets.clear();
+    cut,
+    async refuse() {
+      cut();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
-    restore() {
+    async restore() {
       open = true;
+      if (!server.listening) await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     },
     close() {
-      open = false;
-      for (const s of sockets) s.destroy();
+      cut();
+      if (!server.listening) return Promise.resolve();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };

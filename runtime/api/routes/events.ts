@@ -22,6 +22,12 @@ function frame(event: string, data: unknown): string {
 
 export async function eventRoutes(scope: FastifyInstance, ctx: ApiContext): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
+  // A hijacked stream is not closed by fastify: without this, app.close() would wait for every
+  // watched video to finish. Clients reconnect (EventSource does) to another replica.
+  const open = new Set<() => void>();
+  scope.addHook('preClose', async () => {
+    for (const stop of open) stop();
+  });
   app.get(
     '/v1/videos/:id/events',
     {
@@ -65,12 +71,15 @@ export async function eventRoutes(scope: FastifyInstance, ctx: ApiContext): Prom
       });
 
       const stop = () => {
+        open.delete(stop);
         if (closed) return;
         closed = true;
         clearInterval(timer);
         raw.end();
       };
+      open.add(stop);
       raw.on('close', () => {
+        open.delete(stop);
         closed = true;
         clearInterval(timer);
       });

@@ -73,13 +73,21 @@ export async function videoRoutes(scope: FastifyInstance, ctx: ApiContext): Prom
           await enqueueVideo(ctx.queue, video.id);
         } catch (error) {
           request.log.error({ err: error, videoId: video.id }, 'could not queue the video');
-          if (created)
+          // With an idempotencyKey the row stays queued: the caller's replay queues it (above).
+          // Without one nothing could ever queue it again, so it must not stay queued forever.
+          if (created && !body.idempotencyKey)
             await failVideo(ctx.db.primary, video.id, {
               stage: null,
               message: 'could not be queued',
-              costUsd: 0,
-            });
-          throw new HttpError(503, 'the queue is unavailable; retry later (with the same idempotencyKey)');
+            }).catch((e: unknown) =>
+              request.log.error({ err: e, videoId: video.id }, 'could not fail the video'),
+            );
+          throw new HttpError(
+            503,
+            body.idempotencyKey
+              ? 'the queue is unavailable; retry later with the same idempotencyKey'
+              : 'the queue is unavailable; retry later',
+          );
         }
       }
       if (created) ctx.metrics.metrics.videosSubmitted.inc();

@@ -4,7 +4,7 @@
  * fits the requested duration.
  */
 import type { Style, VideoSpec } from '../../pipeline/stage.js';
-import { narrationWindow } from '../timing.js';
+import { narrationWindow, TIGHT_MARGINS } from '../timing.js';
 
 export const SECTION_KINDS = ['settle', 'breath', 'body', 'theme', 'close'] as const;
 export type SectionKind = (typeof SECTION_KINDS)[number];
@@ -42,6 +42,25 @@ export const WORDS_PER_SECOND = 1.5;
 export function wordBudget(durationSeconds: number): { target: number; min: number; max: number } {
   const target = Math.round(narrationWindow(durationSeconds) * WORDS_PER_SECOND);
   return { target, min: Math.floor(target * 0.75), max: Math.ceil(target * 1.15) };
+}
+
+/**
+ * How long the offline voice takes to say a line, clip edges included (flite, measured: about
+ * 0.75 s per clip plus 0.27 s per word, slightly over for one-word lines). Many short lines cost
+ * more than their words suggest, so a writer checks its lines with this, not the word count alone.
+ */
+export function estimatedSpeechSeconds(text: string): number {
+  return 0.75 + 0.27 * countWords(text);
+}
+
+/**
+ * Whether lines estimated this long can be narrated in the video at all: the narration stage's
+ * tightest plan (short lead-in and tail, shortest pauses) is the hard limit.
+ */
+export function speechFits(lines: readonly string[], durationSeconds: number): boolean {
+  const speech = lines.reduce((sum, line) => sum + estimatedSpeechSeconds(line), 0);
+  const { leadIn, tail, minGap } = TIGHT_MARGINS;
+  return speech + Math.max(0, lines.length - 1) * minGap <= durationSeconds - leadIn - tail;
 }
 
 export function countWords(text: string): number {

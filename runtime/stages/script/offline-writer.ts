@@ -6,7 +6,7 @@
 import type { Style, VideoSpec } from '../../pipeline/stage.js';
 import { seededRandom, type SeededRandom } from '../seeded-random.js';
 import type { ScriptDocument, ScriptSection, SectionKind } from './document.js';
-import { countWords, wordBudget } from './document.js';
+import { countWords, estimatedSpeechSeconds, speechFits, wordBudget } from './document.js';
 import type { ScriptWriter } from './writer.js';
 
 type Bank = readonly string[];
@@ -148,18 +148,20 @@ export class OfflineScriptWriter implements ScriptWriter {
     const kinds: SectionKind[] = ['settle', 'breath', middle, 'close'];
     const budget = wordBudget(spec.durationSeconds);
 
-    let written = 0;
-    const sections: ScriptSection[] = kinds.map((kind, index) => {
-      // Each section aims at its share of what is still unwritten, so rounding never accumulates.
-      const remainingShare = kinds.slice(index).reduce((sum, k) => sum + SHARE[k], 0);
-      const target = Math.max(1, Math.round(((budget.target - written) * SHARE[kind]) / remainingShare));
-      const lines = writeSection(linesFor(kind, spec.style, random), target, topic, random);
-      written += lines.reduce((sum, line) => sum + countWords(line), 0);
-      return {
-        kind,
-        segments: lines.map((text) => ({ text, pauseAfterSeconds: PAUSE[kind] })),
-      };
-    });
+    // Short scripts of many tiny lines can take longer to say than their words suggest: draw
+    // again (deterministically, from the same seed) until the lines fit, keeping the shortest.
+    let best: { sections: ScriptSection[]; written: number; speech: number } | undefined;
+    for (let draw = 0; draw < MAX_DRAWS; draw++) {
+      const candidate = composeSections(kinds, budget.target, spec.style, topic, random);
+      const lines = candidate.sections.flatMap((section) => section.segments.map((seg) => seg.text));
+      if (speechFits(lines, spec.durationSeconds)) {
+        best = { ...candidate, speech: 0 };
+        break;
+      }
+      const speech = lines.reduce((sum, line) => sum + estimatedSpeechSeconds(line), 0);
+      if (!best || speech < best.speech) best = { ...candidate, speech };
+    }
+    const { sections, written } = best as { sections: ScriptSection[]; written: number };
     const last = sections.at(-1)?.segments.at(-1);
     if (last) last.pauseAfterSeconds = 0;
 
@@ -173,6 +175,27 @@ export class OfflineScriptWriter implements ScriptWriter {
       writer: this.name,
     };
   }
+}
+
+const MAX_DRAWS = 12;
+
+function composeSections(
+  kinds: SectionKind[],
+  targetWords: number,
+  style: Style,
+  topic: string,
+  random: SeededRandom,
+): { sections: ScriptSection[]; written: number } {
+  let written = 0;
+  const sections: ScriptSection[] = kinds.map((kind, index) => {
+    // Each section aims at its share of what is still unwritten, so rounding never accumulates.
+    const remainingShare = kinds.slice(index).reduce((sum, k) => sum + SHARE[k], 0);
+    const target = Math.max(1, Math.round(((targetWords - written) * SHARE[kind]) / remainingShare));
+    const lines = writeSection(linesFor(kind, style, random), target, topic, random);
+    written += lines.reduce((sum, line) => sum + countWords(line), 0);
+    return { kind, segments: lines.map((text) => ({ text, pauseAfterSeconds: PAUSE[kind] })) };
+  });
+  return { sections, written };
 }
 
 function linesFor(kind: SectionKind, style: Style, random: SeededRandom): string[] {
