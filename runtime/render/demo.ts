@@ -15,17 +15,8 @@ import { startWorkerProcess } from '../worker/process.js';
 import { renderThroughApi } from './api-client.js';
 import { ensurePostgres, ensureRedis, MissingServiceError } from './local-services.js';
 import { ProgressLine } from './progress-line.js';
+import { STANDARD_VIDEO } from './request.js';
 import { describeVideo } from './summary.js';
-
-const STANDARD_VIDEO = {
-  topic: 'morning calm',
-  durationSeconds: 60,
-  aspect: '16:9',
-  resolution: '720p',
-  voice: 'slt',
-  style: 'calm',
-  burnCaptions: true,
-} as const;
 
 // A demo must not collide with a service already on the default ports, and should be quiet.
 process.env.PORT ??= '0';
@@ -51,7 +42,9 @@ async function demo(config: Config): Promise<void> {
       createLogger(config, 'worker'),
     );
     cleanups.unshift(() => worker.stop());
-    console.log(`API on ${api.url}, worker running; rendering "${STANDARD_VIDEO.topic}" (60 s, 16:9, 720p)`);
+    console.log(
+      `API on ${api.url}, worker running; rendering "${STANDARD_VIDEO.topic}" (${STANDARD_VIDEO.durationSeconds} s, ${STANDARD_VIDEO.aspect}, ${STANDARD_VIDEO.resolution})`,
+    );
 
     const controller = new AbortController();
     const interrupt = () => controller.abort(new Error('interrupted'));

@@ -5,6 +5,17 @@
 import { ASPECTS, DURATION_LIMITS, RESOLUTIONS, STYLES, VOICES } from '../pipeline/stage.js';
 import type { Aspect, Resolution, Style, VideoSpec, Voice } from '../pipeline/stage.js';
 
+/** The standard video: what the demo renders and what the render benchmark and tests measure. */
+export const STANDARD_VIDEO = {
+  topic: 'morning calm',
+  durationSeconds: 60,
+  aspect: '16:9',
+  resolution: '720p',
+  voice: 'slt',
+  style: 'calm',
+  burnCaptions: true,
+} as const satisfies Omit<VideoSpec, 'seed'>;
+
 export class RenderRequestError extends Error {
   override readonly name = 'RenderRequestError';
 }

@@ -15,21 +15,14 @@ import { eventually } from '../support/processes.js';
 import { startTestWorker } from '../support/worker.js';
 import { ffmpegDescendants } from './processes.js';
 import { parseWebVtt } from './webvtt.js';
+import { STANDARD_VIDEO } from '../../runtime/render/request.js';
 
 const environment = await useTestEnvironment();
 const api = await startTestApi(environment);
 await startTestWorker(environment, createStages(stageOptions(environment.config())));
 const { key } = await createTestKey(environment);
 const call = apiClient(api.url, key);
-const spec = {
-  topic: 'morning calm',
-  durationSeconds: 15,
-  aspect: '16:9',
-  resolution: '720p',
-  voice: 'slt',
-  style: 'calm',
-  burnCaptions: true,
-} as const;
+const spec = { ...STANDARD_VIDEO, durationSeconds: 15 } as const;
 
 async function runRender(args: string[], env: Record<string, string> = {}): Promise<void> {
   const saved = { ...process.env };

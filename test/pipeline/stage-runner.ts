@@ -9,17 +9,9 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import type { Stage, StageContext, StageName, VideoSpec } from '../../runtime/pipeline/stage.js';
+import { STANDARD_VIDEO } from '../../runtime/render/request.js';
 
-export const standardSpec: VideoSpec = {
-  topic: 'morning calm',
-  durationSeconds: 60,
-  aspect: '16:9',
-  resolution: '720p',
-  voice: 'slt',
-  style: 'calm',
-  burnCaptions: true,
-  seed: 'standard',
-};
+export const standardSpec: VideoSpec = { ...STANDARD_VIDEO, seed: 'standard' };
 
 export interface StageRun {
   videoId: string;
