@@ -1,5 +1,7 @@
 import type * as k8sInput from '@pulumi/kubernetes/types/input.js';
-import type { PodResources } from './tiers.js';
+import type { CustomResourceOptions } from '@pulumi/pulumi';
+import { Release, type ReleaseArgs } from '@pulumi/kubernetes/helm/v3/release.js';
+import { PINNED, type PodResources } from './tiers.js';
 
 type PodSpec = k8sInput.core.v1.PodSpec;
 type Container = k8sInput.core.v1.Container;
@@ -47,4 +49,19 @@ export function containerResources(r: {
     requests: { cpu: r.requests.cpu, memory: r.requests.memory },
     limits: { cpu: r.limits.cpu, memory: r.limits.memory },
   };
+}
+
+/** A Helm release of one of the pinned charts (PINNED.charts): repository and version come from there. */
+export function pinnedChartRelease(
+  resourceName: string,
+  chart: keyof typeof PINNED.charts,
+  args: Omit<ReleaseArgs, 'chart' | 'version' | 'repositoryOpts'>,
+  opts: CustomResourceOptions,
+): Release {
+  const pinned = PINNED.charts[chart];
+  return new Release(
+    resourceName,
+    { ...args, chart: pinned.chart, version: pinned.version, repositoryOpts: { repo: pinned.repo } },
+    opts,
+  );
 }

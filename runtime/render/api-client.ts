@@ -7,6 +7,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { VideoSpec } from '../pipeline/stage.js';
 
@@ -68,7 +69,9 @@ export async function renderThroughApi(request: ApiRender): Promise<{ video: Api
   try {
     while (video.status === 'queued' || video.status === 'running') {
       request.onProgress(video.stage, video.progress);
-      await sleep(request.pollMs ?? 400, request.signal);
+      await delay(request.pollMs ?? 400, undefined, { signal: request.signal }).catch(() => {
+        throw new ApiRenderError('interrupted: the job was cancelled');
+      });
       video = await call('GET', `/v1/videos/${video.id}`);
     }
   } finally {
@@ -105,19 +108,4 @@ async function download(url: string, headers: Record<string, string>, to: string
   } finally {
     await rm(partial, { force: true });
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new ApiRenderError('interrupted'));
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new ApiRenderError('interrupted: the job was cancelled'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

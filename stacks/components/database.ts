@@ -3,7 +3,7 @@ import * as rds from '@pulumi/aws/rds/index.js';
 import * as route53 from '@pulumi/aws/route53/index.js';
 import { CustomResource } from '@pulumi/kubernetes/apiextensions/customResource.js';
 import * as corev1 from '@pulumi/kubernetes/core/v1/index.js';
-import { Release } from '@pulumi/kubernetes/helm/v3/release.js';
+import { pinnedChartRelease } from '../kube.js';
 import { RandomPassword } from '@pulumi/random/randomPassword.js';
 import type { StackConfig } from '../config.js';
 import { customerKey } from '../kms.js';
@@ -70,13 +70,11 @@ export class Database extends pulumi.ComponentResource {
         { metadata: { name: 'cnpg-system' } },
         child,
       );
-      const operator = new Release(
+      const operator = pinnedChartRelease(
         `${name}-cnpg`,
+        'cloudnativePg',
         {
           name: 'cnpg',
-          chart: PINNED.charts.cloudnativePg.chart,
-          version: PINNED.charts.cloudnativePg.version,
-          repositoryOpts: { repo: PINNED.charts.cloudnativePg.repo },
           namespace: operatorNs.metadata.name,
           values: cloudnativePgValues(),
           atomic: true,

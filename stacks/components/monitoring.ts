@@ -2,12 +2,11 @@ import * as pulumi from '@pulumi/pulumi';
 import { CustomResource } from '@pulumi/kubernetes/apiextensions/customResource.js';
 import * as appsv1 from '@pulumi/kubernetes/apps/v1/index.js';
 import * as corev1 from '@pulumi/kubernetes/core/v1/index.js';
-import { Release } from '@pulumi/kubernetes/helm/v3/release.js';
 import { RandomPassword } from '@pulumi/random/randomPassword.js';
 import { stringify } from 'yaml';
 import { buildAlertmanagerConfig, buildDashboards, buildRuleGroups } from '../../dashboards/index.js';
 import type { StackConfig } from '../config.js';
-import { containerResources, hardenedContainer, restrictedPod } from '../kube.js';
+import { containerResources, hardenedContainer, pinnedChartRelease, restrictedPod } from '../kube.js';
 import { appLabels, selectorLabels } from '../naming.js';
 import { prometheusRetentionSize, prometheusStorageGiB } from '../planning/monitoring.js';
 import { PINNED } from '../tiers.js';
@@ -165,13 +164,11 @@ export class Monitoring extends pulumi.ComponentResource {
       );
     }
 
-    const release = new Release(
+    const release = pinnedChartRelease(
       `${name}-kps`,
+      'kubePrometheusStack',
       {
         name: KPS_RELEASE,
-        chart: PINNED.charts.kubePrometheusStack.chart,
-        version: PINNED.charts.kubePrometheusStack.version,
-        repositoryOpts: { repo: PINNED.charts.kubePrometheusStack.repo },
         namespace: ns,
         values: kubePrometheusStackValues({
           cfg,

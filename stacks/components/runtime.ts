@@ -8,14 +8,13 @@ import * as appsv1 from '@pulumi/kubernetes/apps/v1/index.js';
 import * as autoscalingv2 from '@pulumi/kubernetes/autoscaling/v2/index.js';
 import * as batchv1 from '@pulumi/kubernetes/batch/v1/index.js';
 import * as corev1 from '@pulumi/kubernetes/core/v1/index.js';
-import { Release } from '@pulumi/kubernetes/helm/v3/release.js';
 import * as networkingv1 from '@pulumi/kubernetes/networking/v1/index.js';
 import * as policyv1 from '@pulumi/kubernetes/policy/v1/index.js';
 import type * as k8sInput from '@pulumi/kubernetes/types/input.js';
 import { scrapeJobs } from '../../dashboards/index.js';
 import type { StackConfig } from '../config.js';
 import { assumeRoleForServiceAccount, policyDocument } from '../iam.js';
-import { containerResources, hardenedContainer, restrictedPod } from '../kube.js';
+import { containerResources, hardenedContainer, pinnedChartRelease, restrictedPod } from '../kube.js';
 import { appLabels, awsTags, physicalName, selectorLabels } from '../naming.js';
 import { apiScaling, workerScaling } from '../planning/scaling.js';
 import {
@@ -26,7 +25,6 @@ import {
   runtimeEnvironment,
 } from '../runtime/environment.js';
 import type { RuntimeEndpoints } from '../runtime/environment.js';
-import { PINNED } from '../tiers.js';
 import type { Tier } from '../tiers.js';
 import {
   RUNTIME_NAMESPACE,
@@ -522,13 +520,11 @@ export class Runtime extends pulumi.ComponentResource {
     );
 
     const kedaNs = new corev1.Namespace(`${name}-keda-ns`, { metadata: { name: KEDA_NAMESPACE } }, child);
-    const keda = new Release(
+    const keda = pinnedChartRelease(
       `${name}-keda`,
+      'keda',
       {
         name: 'keda',
-        chart: PINNED.charts.keda.chart,
-        version: PINNED.charts.keda.version,
-        repositoryOpts: { repo: PINNED.charts.keda.repo },
         namespace: kedaNs.metadata.name,
         values: kedaValues(),
         atomic: true,

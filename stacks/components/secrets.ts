@@ -3,11 +3,11 @@ import * as pulumi from '@pulumi/pulumi';
 import * as iam from '@pulumi/aws/iam/index.js';
 import * as batchv1 from '@pulumi/kubernetes/batch/v1/index.js';
 import * as corev1 from '@pulumi/kubernetes/core/v1/index.js';
-import { Release } from '@pulumi/kubernetes/helm/v3/release.js';
+import type { Release } from '@pulumi/kubernetes/helm/v3/release.js';
 import { RandomPassword } from '@pulumi/random/randomPassword.js';
 import type { StackConfig } from '../config.js';
 import { assumeRoleForServiceAccount, policyDocument } from '../iam.js';
-import { hardenedContainer, restrictedPod } from '../kube.js';
+import { hardenedContainer, pinnedChartRelease, restrictedPod } from '../kube.js';
 import { customerKey } from '../kms.js';
 import { awsTags } from '../naming.js';
 import { PINNED } from '../tiers.js';
@@ -194,13 +194,11 @@ export class Secrets extends pulumi.ComponentResource {
       token = args.vaultToken;
     }
 
-    this.release = new Release(
+    this.release = pinnedChartRelease(
       `${name}-vault`,
+      'vault',
       {
         name: 'vault',
-        chart: PINNED.charts.vault.chart,
-        version: PINNED.charts.vault.version,
-        repositoryOpts: { repo: PINNED.charts.vault.repo },
         namespace: namespace.metadata.name,
         values,
         // HA pods stay unready until `vault operator init`: waiting for them would fail the first up.

@@ -5,6 +5,7 @@
  */
 import { appendFile, access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { StageError } from '../../runtime/pipeline/stage.js';
 import type { Stage, StageContext, StageName } from '../../runtime/pipeline/stage.js';
 
@@ -25,21 +26,6 @@ export function fixtureOptionsFromEnv(env = process.env): FixtureOptions {
     ...(env.FIXTURE_FAIL_STAGE ? { failStage: env.FIXTURE_FAIL_STAGE as StageName } : {}),
     failTimes: Number(env.FIXTURE_FAIL_TIMES ?? 0),
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -96,7 +82,10 @@ export function fixtureStages(options: FixtureOptions): Stage[] {
       const total = options.narrationMs ?? 200;
       for (let spent = 0; spent < total; spent += 50) {
         ctx.progress(spent / total);
-        await sleep(Math.min(50, total - spent), ctx.signal);
+        // The runner tells cancel from timeout by the signal's reason, so rethrow that reason.
+        await delay(Math.min(50, total - spent), undefined, { signal: ctx.signal }).catch(() => {
+          throw ctx.signal.reason;
+        });
       }
       const script = ctx.outputs.script as { path: string };
       const path = join(ctx.workDir, 'narration.txt');
