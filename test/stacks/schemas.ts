@@ -1,7 +1,12 @@
 /**
  * Validation of what a stack registers against the real schemas: Kubernetes objects with
- * kubernetes-models, custom resources against their CRDs' openAPIV3Schema in ../shared/crds, and
- * Helm values against the pinned charts' values.yaml (and values.schema.json) in ../shared/charts.
+ * kubernetes-models, custom resources against their CRDs' openAPIV3Schema, and Helm values against
+ * the pinned charts' values.yaml (and values.schema.json).
+ *
+ * The charts and CRDs live outside the repository: ../shared/charts and ../shared/crds by default,
+ * or the directories named by ARCHIBALD_CHARTS_DIR and ARCHIBALD_CRDS_DIR. Where neither exists the
+ * tests that need them skip with a one-line reason (chartsSkip / crdsSkip), so a clone outside this
+ * layout still passes.
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,6 +16,32 @@ import addFormatsModule from 'ajv-formats';
 import { parseAllDocuments, parse } from 'yaml';
 import { SHARED } from './harness.js';
 import type { RegisteredResource } from './harness.js';
+
+/** A directory of test inputs kept outside the repository, from its variable or ../shared. */
+function externalInput(variable: string, sharedDir: string): { dir: string | undefined; reason: string } {
+  const fromEnv = process.env[variable];
+  const dir = fromEnv !== undefined && fromEnv !== '' ? fromEnv : `${SHARED}${sharedDir}`;
+  const found = existsSync(dir);
+  return {
+    dir: found ? dir.replace(/\/?$/, '/') : undefined,
+    reason: found
+      ? ''
+      : `no ${sharedDir} at ${dir}: set ${variable} to the pinned ${sharedDir} directory to run this check`,
+  };
+}
+
+const CHARTS = externalInput('ARCHIBALD_CHARTS_DIR', 'charts');
+const CRDS = externalInput('ARCHIBALD_CRDS_DIR', 'crds');
+
+/** For node:test's `skip` option: false when the pinned charts are here, else why the test skips. */
+export const chartsSkip: string | false = CHARTS.dir ? false : CHARTS.reason;
+/** For node:test's `skip` option: false when the CRDs are here, else why the test skips. */
+export const crdsSkip: string | false = CRDS.dir ? false : CRDS.reason;
+
+function requireDir(input: { dir: string | undefined; reason: string }): string {
+  if (!input.dir) throw new Error(input.reason);
+  return input.dir;
+}
 
 // The models are loaded by require: the package has no exports map for ESM subpath imports.
 const require = createRequire(import.meta.url);
@@ -66,11 +97,11 @@ interface CrdVersion {
   schema?: { openAPIV3Schema?: object };
 }
 
-/** Validators for every CRD version in ../shared/crds, keyed "group/version:Kind". */
+/** Validators for every CRD version in the CRD directory, keyed "group/version:Kind". */
 export function loadCrdValidators(): Map<string, ValidateFunction> {
   const ajv = newAjv();
   const validators = new Map<string, ValidateFunction>();
-  const dir = `${SHARED}crds/`;
+  const dir = requireDir(CRDS);
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
     for (const doc of parseAllDocuments(readFileSync(dir + file, 'utf8'))) {
       const crd = doc.toJS() as {
@@ -94,13 +125,13 @@ export function validateCustomResource(
 ): string | undefined {
   const key = r.type.replace(/^kubernetes:/, '');
   const validate = validators.get(key);
-  if (!validate) return `no CRD in ../shared/crds for ${key}`;
+  if (!validate) return `no CRD for ${key} in ${CRDS.dir ?? 'the CRD directory'}`;
   // The CRD schema describes the object as the API server stores it: apiVersion/kind/metadata/spec.
   if (validate(r.inputs)) return undefined;
   return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`).join('; ');
 }
 
-/** Chart name (as the Release names it) → folder in ../shared/charts. */
+/** Chart name (as the Release names it) → folder in the charts directory. */
 const CHART_DIRS: Record<string, string> = {
   'kube-prometheus-stack': 'kube-prometheus-stack',
   vault: 'vault',
@@ -126,8 +157,8 @@ export function chartDefaults(chart: string): {
   version: string;
 } {
   const dirName = CHART_DIRS[chart];
-  if (!dirName) throw new Error(`no pinned chart for ${chart} in ../shared/charts`);
-  const dir = `${SHARED}charts/${dirName}/`;
+  if (!dirName) throw new Error(`no pinned chart for ${chart} in the charts directory`);
+  const dir = `${requireDir(CHARTS)}${dirName}/`;
   const schemaFile = `${dir}values.schema.json`;
   return {
     values: parse(readFileSync(`${dir}values.yaml`, 'utf8')),
