@@ -4,7 +4,8 @@
  * at once, not the first one.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { TIER_NAMES } from './tiers.js';
+import { imageRepositoryName, physicalNameProblems } from './naming.js';
+import { TIERS, TIER_NAMES } from './tiers.js';
 import type { TierName } from './tiers.js';
 
 export const CLUSTER_MODES = ['eks', 'existing'] as const;
@@ -37,6 +38,14 @@ export interface StackConfig {
   readonly alerting: AlertingConfig | undefined;
   /** Where runbooks/<AlertName>.md are served (the alerts' runbook_url); undefined = dashboards' default. */
   readonly runbookBaseUrl: string | undefined;
+  /** The only AWS account the stack's providers may act in (allowedAccountIds); set when usesAws. */
+  readonly accountId: string | undefined;
+  /** The `aws:profile` stack setting, passed to every explicit AWS provider (they ignore aws:*). */
+  readonly awsProfile: string | undefined;
+  /** CIDRs that may reach the EKS API's public endpoint; empty = private endpoint only. */
+  readonly eksPublicAccessCidrs: readonly string[];
+  /** IAM roles (operators, the CI deploy role) given cluster admin through EKS access entries. */
+  readonly clusterAdminRoleArns: readonly string[];
 }
 
 /** The config keys this program reads (project namespace), with defaults as in Pulumi.yaml. */
@@ -56,9 +65,13 @@ export const CONFIG_KEYS = [
   'alertSlackWebhookKeyName',
   'alertSlackChannel',
   'runbookBaseUrl',
+  'accountId',
+  'eksPublicAccessCidrs',
+  'clusterAdminRoleArns',
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
-export type RawConfig = Partial<Record<ConfigKey, string>>;
+/** Raw values as Pulumi hands them over; list keys arrive as JSON arrays. `awsProfile` is aws:profile. */
+export type RawConfig = Partial<Record<ConfigKey | 'awsProfile', string>>;
 
 export class StackConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -74,6 +87,12 @@ const CONFIG_KEY_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const IMAGE =
   /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\.[a-z0-9-]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 const SLACK_CHANNEL = /^#[a-z0-9_-]{1,80}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([^:@]+)/;
+/** Tiers whose EKS API must not be open to the whole internet by default. */
+const RESTRICTED_ENDPOINT_TIERS: readonly TierName[] = ['prod', 'enterprise'];
 
 function show(value: string | undefined): string {
   return value === undefined ? '(not set)' : JSON.stringify(value);
@@ -93,6 +112,25 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
   const optional = (key: ConfigKey): string | undefined => {
     const v = raw[key];
     return v === undefined || v === '' ? undefined : v;
+  };
+  /** A list key: a JSON array of strings (how Pulumi hands over a YAML list), each matching `item`. */
+  const list = (key: ConfigKey, item: RegExp, example: string): string[] | undefined => {
+    const v = optional(key);
+    if (v === undefined) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      parsed = undefined;
+    }
+    if (!Array.isArray(parsed) || !parsed.every((x): x is string => typeof x === 'string')) {
+      fail(key, `allowed: a list of strings, e.g. ["${example}"]`);
+      return [];
+    }
+    const bad = parsed.filter((x) => !item.test(x));
+    if (bad.length > 0)
+      fail(key, `${bad.map((b) => JSON.stringify(b)).join(', ')}: allowed: items like ${example}`);
+    return parsed;
   };
 
   const tierValue = raw.tier;
@@ -195,6 +233,53 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
       'allowed: an http(s) URL such as https://github.com/<org>/<repo>/blob/main/runbooks',
     );
 
+  const accountId = optional('accountId');
+  if (accountId !== undefined && !ACCOUNT_ID.test(accountId))
+    fail('accountId', 'allowed: a 12-digit AWS account ID such as 123456789012');
+  else if (accountId === undefined && usesAws)
+    fail(
+      'accountId',
+      'required (AWS components are on): the AWS account this stack belongs to; every AWS provider refuses any other',
+    );
+  const ecr = ECR_IMAGE.exec(image);
+  if (ecr && usesAws) {
+    const [, account, imageRegion, repository] = ecr as unknown as [string, string, string, string];
+    const expected = imageRepositoryName({ stack });
+    if (clusterMode === 'eks' && (account !== accountId || imageRegion !== region || repository !== expected))
+      fail(
+        'image',
+        `allowed: an image from this stack's ECR repository, ${accountId ?? '<accountId>'}.dkr.ecr.${region}.amazonaws.com/${expected}:<tag>, or from another registry`,
+      );
+  }
+
+  const cidrs = list('eksPublicAccessCidrs', IPV4_CIDR, '203.0.113.0/24');
+  let eksPublicAccessCidrs: string[] = cidrs ?? [];
+  if (clusterMode === 'eks') {
+    const restricted = RESTRICTED_ENDPOINT_TIERS.includes(tier);
+    if (cidrs === undefined) {
+      if (restricted)
+        fail(
+          'eksPublicAccessCidrs',
+          `required for tier ${tier}: the CIDRs allowed to reach the EKS API (your operators' and CI runners' egress), or [] for a private endpoint only`,
+        );
+      else eksPublicAccessCidrs = ['0.0.0.0/0'];
+    } else if (restricted && cidrs.includes('0.0.0.0/0')) {
+      fail('eksPublicAccessCidrs', `allowed for tier ${tier}: specific CIDRs, never 0.0.0.0/0`);
+    }
+  }
+  const clusterAdminRoleArns =
+    list('clusterAdminRoleArns', ROLE_ARN, 'arn:aws:iam::123456789012:role/platform-admin') ?? [];
+  if (accountId !== undefined) {
+    const foreign = clusterAdminRoleArns.filter((arn) => !arn.includes(`::${accountId}:`));
+    if (foreign.length > 0)
+      fail('clusterAdminRoleArns', `${foreign.join(', ')}: allowed: roles of account ${accountId}`);
+  }
+
+  if (usesAws) {
+    for (const problem of physicalNameProblems({ stack, accountId }, TIERS[tier].postgres.readReplicas))
+      problems.push(problem);
+  }
+
   if (problems.length > 0) throw new StackConfigError(problems.map((p) => `stack ${stack}: ${p}`));
   return {
     stack,
@@ -212,6 +297,10 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
     image,
     alerting,
     runbookBaseUrl,
+    accountId,
+    awsProfile: raw.awsProfile === '' ? undefined : raw.awsProfile,
+    eksPublicAccessCidrs,
+    clusterAdminRoleArns,
   };
 }
 
@@ -223,6 +312,8 @@ export function loadStackConfig(): StackConfig {
     const value = config.get(key);
     if (value !== undefined) raw[key] = value;
   }
+  const profile = new pulumi.Config('aws').get('profile');
+  if (profile !== undefined) raw.awsProfile = profile;
   return parseStackConfig(pulumi.getStack(), raw);
 }
 

@@ -22,8 +22,16 @@ export default async function main(): Promise<Record<string, unknown>> {
   const tier = TIERS[cfg.tier];
   const secrets = loadStackSecrets(cfg);
 
-  // Explicit providers only: nothing lands in whatever region the operator's shell defaults to.
-  const aws = cfg.usesAws ? new AwsProvider('aws', { region: cfg.region }) : undefined;
+  // Explicit providers only: nothing lands in whatever region the operator's shell defaults to, and
+  // nothing in another account than the stack's. They ignore the aws:* stack config, so the
+  // operator's aws:profile is handed to each.
+  const awsProvider = (name: string, region: string): AwsProvider =>
+    new AwsProvider(name, {
+      region,
+      ...(cfg.accountId ? { allowedAccountIds: [cfg.accountId] } : {}),
+      ...(cfg.awsProfile ? { profile: cfg.awsProfile } : {}),
+    });
+  const aws = cfg.usesAws ? awsProvider('aws', cfg.region) : undefined;
   const awsProviders = aws ? [aws] : [];
 
   const network =
@@ -39,7 +47,7 @@ export default async function main(): Promise<Record<string, unknown>> {
 
   let cdn: Cdn | undefined;
   if (cfg.storageMode === 's3') {
-    const usEast1 = new AwsProvider('aws-us-east-1', { region: 'us-east-1' });
+    const usEast1 = awsProvider('aws-us-east-1', 'us-east-1');
     cdn = new Cdn('cdn', { cfg, tier, usEast1 }, { providers });
   }
 
@@ -86,7 +94,7 @@ export default async function main(): Promise<Record<string, unknown>> {
         { name: 'primary', host: database.primaryHost },
         ...database.replicaHosts.map((host, i) => ({ name: `replica-${i}`, host })),
       ],
-      redis: { endpoint: cache.endpoint, cluster: cache.clusterMode, tls: cache.tls },
+      redis: { nodes: cache.nodes, tls: cache.tls },
       vaultReady: vault.ready,
       scrapeVault: tier.vault.ha,
       deployExporters: vault.configured,
@@ -114,6 +122,7 @@ export default async function main(): Promise<Record<string, unknown>> {
         })),
       prometheusUrl: monitoring.prometheusUrl,
       vaultReady: vault.ready,
+      dataStoresReady: [...database.ready, ...cache.ready],
       inClusterDataStores: cfg.cacheMode === 'in-cluster' && cfg.databaseMode === 'in-cluster',
       ...(network ? { vpcCidr: network.vpcCidr } : {}),
     });
@@ -124,7 +133,7 @@ export default async function main(): Promise<Record<string, unknown>> {
   if (cfg.backups) {
     if (!cdn || !database.primaryArn || !cfg.drRegion)
       throw new Error('backups need rds, s3 and a drRegion (validated in config)');
-    const dr = new AwsProvider('aws-dr', { region: cfg.drRegion });
+    const dr = awsProvider('aws-dr', cfg.drRegion);
     new Backups(
       'backups',
       {

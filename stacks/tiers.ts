@@ -63,9 +63,17 @@ export interface Tier {
     /** Scratch space per worker pod for ffmpeg (emptyDir size limit). */
     readonly workDirGiB: number;
   };
+  /**
+   * `protect` on the stateful and foundational resources (EKS, VPC, KMS keys, data stores, backup
+   * vaults, the videos bucket): a destroy or a replacing change stops until an operator unprotects.
+   */
+  readonly protectResources: boolean;
   readonly redis: {
     readonly nodeType: string;
-    readonly shards: number;
+    /**
+     * Replicas of the queue's one shard. BullMQ's keys share one hash tag ({archibald}), so they live
+     * in one slot and extra shards would hold nothing (stacks/planning/cache.ts).
+     */
     readonly replicasPerShard: number;
     readonly multiAz: boolean;
     readonly snapshotRetentionDays: number;
@@ -132,6 +140,7 @@ const ORCHESTRATOR_API = {
 export const TIERS: Readonly<Record<TierName, Tier>> = {
   dev: {
     name: 'dev',
+    protectResources: false,
     scale: { name: 'low', workers: 2, concurrentVideos: 5 },
     network: { vpcCidr: '10.10.0.0/16', azCount: 2, natPerAz: false },
     nodes: { instanceType: 't3.medium', vcpu: 2, memoryGiB: 4, diskGiB: 20, systemNodes: 1 },
@@ -153,7 +162,6 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
     },
     redis: {
       nodeType: 'cache.t4g.small',
-      shards: 1,
       replicasPerShard: 0,
       multiAz: false,
       snapshotRetentionDays: 1,
@@ -192,6 +200,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
   },
   staging: {
     name: 'staging',
+    protectResources: true,
     scale: { name: 'medium', workers: 5, concurrentVideos: 15 },
     network: { vpcCidr: '10.20.0.0/16', azCount: 2, natPerAz: false },
     nodes: { instanceType: 'c6i.xlarge', vcpu: 4, memoryGiB: 8, diskGiB: 50, systemNodes: 2 },
@@ -213,7 +222,6 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
     },
     redis: {
       nodeType: 'cache.t4g.medium',
-      shards: 2,
       replicasPerShard: 1,
       multiAz: false,
       snapshotRetentionDays: 3,
@@ -252,6 +260,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
   },
   prod: {
     name: 'prod',
+    protectResources: true,
     scale: { name: 'high', workers: 10, concurrentVideos: 50 },
     network: { vpcCidr: '10.30.0.0/16', azCount: 3, natPerAz: true },
     nodes: { instanceType: 'c6i.xlarge', vcpu: 4, memoryGiB: 8, diskGiB: 50, systemNodes: 3 },
@@ -273,7 +282,6 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
     },
     redis: {
       nodeType: 'cache.r7g.large',
-      shards: 3,
       replicasPerShard: 2,
       multiAz: true,
       snapshotRetentionDays: 7,
@@ -312,6 +320,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
   },
   enterprise: {
     name: 'enterprise',
+    protectResources: true,
     scale: { name: 'enterprise', workers: 20, concurrentVideos: 100 },
     network: { vpcCidr: '10.40.0.0/16', azCount: 3, natPerAz: true },
     nodes: { instanceType: 'c6i.2xlarge', vcpu: 8, memoryGiB: 16, diskGiB: 200, systemNodes: 3 },
@@ -333,7 +342,6 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
     },
     redis: {
       nodeType: 'cache.r7g.xlarge',
-      shards: 6,
       replicasPerShard: 2,
       multiAz: true,
       snapshotRetentionDays: 14,
@@ -379,7 +387,9 @@ export function tierFor(name: TierName): Tier {
 /** Versions the stacks pin (one place, so upgrades are one reviewed diff). */
 export const PINNED = {
   eksVersion: '1.33',
-  postgresEngineVersion: '16.8',
+  // Major version only: RDS applies minor upgrades itself (autoMinorVersionUpgrade), and a pinned
+  // minor would make a later `up` try to downgrade.
+  postgresEngineVersion: '16',
   postgresParameterFamily: 'postgres16',
   redisEngineVersion: '7.1',
   redisParameterFamily: 'redis7',

@@ -57,12 +57,12 @@ export class Backups extends pulumi.ComponentResource {
     const vault = new backup.Vault(
       `${name}-vault`,
       { name: physicalName(cfg, 'backups'), kmsKeyArn: key.arn, tags },
-      child,
+      { parent: this, protect: tier.protectResources },
     );
     const drVault = new backup.Vault(
       `${name}-dr-vault`,
       { name: physicalName(cfg, 'backups-dr'), kmsKeyArn: drKey.arn, tags },
-      inDr,
+      { ...inDr, protect: tier.protectResources },
     );
 
     const plan = new backup.Plan(

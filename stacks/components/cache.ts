@@ -6,7 +6,8 @@ import { RandomPassword } from '@pulumi/random/randomPassword.js';
 import type { StackConfig } from '../config.js';
 import { customerKey } from '../kms.js';
 import { appLabels, awsTags, physicalName, selectorLabels } from '../naming.js';
-import { cacheTopology } from '../planning/cache.js';
+import { cacheNodeIds, cacheTopology } from '../planning/cache.js';
+import { QUEUE_PREFIX } from '../runtime/environment.js';
 import { PINNED } from '../tiers.js';
 import type { Tier } from '../tiers.js';
 import { hardenedContainer, restrictedPod } from '../kube.js';
@@ -24,11 +25,17 @@ export const REDIS_PORT = 6379;
 /** The official redis image's redis user. */
 const REDIS_UID = 999;
 
+/** One Redis node the exporters scrape: a stable name and its host:port. */
+export interface CacheNode {
+  readonly name: string;
+  readonly endpoint: pulumi.Output<string>;
+}
+
 /**
- * Redis for the BullMQ queue. elasticache: a cluster-mode replication group (shards and replicas
- * from the tier), TLS in transit, KMS at rest, an auth token from @pulumi/random sent write-only,
- * noeviction (BullMQ must never lose keys to eviction). in-cluster: the official redis image as a
- * StatefulSet with AOF on.
+ * Redis for the BullMQ queue. elasticache: a cluster-mode replication group with one shard (the
+ * queue's keys share one hash tag) and the tier's replicas, TLS in transit, KMS at rest, an auth
+ * token from @pulumi/random sent write-only, noeviction (BullMQ must never lose keys to eviction).
+ * in-cluster: the official redis image as a StatefulSet with AOF on.
  */
 export class Cache extends pulumi.ComponentResource {
   /** host:port of the cluster configuration endpoint, or the in-cluster service. */
@@ -36,6 +43,10 @@ export class Cache extends pulumi.ComponentResource {
   readonly clusterMode: boolean;
   readonly tls: boolean;
   readonly password: pulumi.Output<string>;
+  /** Every node (primaries and replicas): replication and memory are per node, so is scraping. */
+  readonly nodes: readonly CacheNode[];
+  /** What clients wait for: Redis accepting connections. */
+  readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: CacheArgs, opts?: pulumi.ComponentResourceOptions) {
     super('archibald:cache:Cache', name, {}, opts);
@@ -68,7 +79,7 @@ export class Cache extends pulumi.ComponentResource {
         },
         child,
       );
-      new appsv1.StatefulSet(
+      const statefulSet = new appsv1.StatefulSet(
         `${name}-redis`,
         {
           metadata: { name: 'redis', namespace, labels },
@@ -126,6 +137,8 @@ export class Cache extends pulumi.ComponentResource {
         child,
       );
       this.endpoint = pulumi.interpolate`${service.metadata.name}.${namespace}.svc.cluster.local:${REDIS_PORT}`;
+      this.nodes = [{ name: 'redis-0', endpoint: this.endpoint }];
+      this.ready = [statefulSet];
       this.clusterMode = false;
       this.tls = false;
       this.registerOutputs({ endpoint: this.endpoint });
@@ -135,7 +148,7 @@ export class Cache extends pulumi.ComponentResource {
     const network = args.network;
     if (!network) throw new Error('Cache: elasticache mode needs the Network component');
     const tags = awsTags(cfg, 'cache');
-    const topology = cacheTopology(tier);
+    const topology = cacheTopology(tier, [QUEUE_PREFIX]);
     const key = customerKey(`${name}-at-rest`, 'ElastiCache at-rest encryption', cfg, tags, child);
     const subnets = new elasticache.SubnetGroup(
       `${name}-subnets`,
@@ -191,9 +204,18 @@ export class Cache extends pulumi.ComponentResource {
         applyImmediately: false,
         tags,
       },
-      child,
+      { parent: this, protect: tier.protectResources },
     );
     this.endpoint = pulumi.interpolate`${group.configurationEndpointAddress}:${REDIS_PORT}`;
+    this.ready = [group];
+    // With TLS in transit, node endpoints differ from the configuration endpoint only in the first
+    // label: clustercfg.<group>.<hash>.<region>… → <group>-0001-001.<group>.<hash>.<region>…
+    this.nodes = cacheNodeIds(physicalName(cfg, 'redis'), topology).map((nodeId) => ({
+      name: nodeId.slice(physicalName(cfg, 'redis').length + 1),
+      endpoint: group.configurationEndpointAddress.apply(
+        (address) => `${address.replace(/^clustercfg\./, `${nodeId}.`)}:${REDIS_PORT}`,
+      ),
+    }));
     this.clusterMode = true;
     this.tls = true;
     this.registerOutputs({ endpoint: this.endpoint });

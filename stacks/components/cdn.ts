@@ -61,6 +61,7 @@ export class Cdn extends pulumi.ComponentResource {
         tags,
         versioned: true,
         expireAfterDays: tier.storage.noncurrentVersionDays,
+        protect: tier.protectResources,
       },
       child,
     );

@@ -21,6 +21,9 @@ export interface ClusterArgs {
   readonly network?: Network;
 }
 
+/** EKS's built-in access policy for full cluster admin (what system:masters used to grant). */
+export const CLUSTER_ADMIN_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
+
 /** Every control-plane log type EKS offers: audit trails matter most when something went wrong. */
 const CONTROL_PLANE_LOGS = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'];
 
@@ -101,15 +104,39 @@ export class Cluster extends pulumi.ComponentResource {
         vpcConfig: {
           subnetIds: [...network.privateSubnetIds, ...network.publicSubnetIds],
           endpointPrivateAccess: true,
-          endpointPublicAccess: true,
+          // Validated in config: prod names its operators' and CI's ranges, never 0.0.0.0/0.
+          endpointPublicAccess: cfg.eksPublicAccessCidrs.length > 0,
+          ...(cfg.eksPublicAccessCidrs.length > 0
+            ? { publicAccessCidrs: [...cfg.eksPublicAccessCidrs] }
+            : {}),
         },
         accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: true },
         enabledClusterLogTypes: CONTROL_PLANE_LOGS,
         encryptionConfig: { resources: ['secrets'], provider: { keyArn: secretsKey.arn } },
         tags,
       },
-      { parent: this, dependsOn: [clusterPolicy, logGroup] },
+      { parent: this, dependsOn: [clusterPolicy, logGroup], protect: tier.protectResources },
     );
+
+    // Access entries (authenticationMode API): the roles operators and CI assume get cluster
+    // admin; nobody depends on the creator's bootstrap permission surviving a role change.
+    const adminAccess = cfg.clusterAdminRoleArns.map((principalArn, i) => {
+      const entry = new eks.AccessEntry(
+        `${name}-admin-${i}`,
+        { clusterName: cluster.name, principalArn, type: 'STANDARD', tags },
+        child,
+      );
+      return new eks.AccessPolicyAssociation(
+        `${name}-admin-${i}`,
+        {
+          clusterName: cluster.name,
+          principalArn: entry.principalArn,
+          policyArn: CLUSTER_ADMIN_POLICY,
+          accessScope: { type: 'cluster' },
+        },
+        child,
+      );
+    });
 
     const issuer = cluster.identities.apply((ids) => {
       const url = ids[0]?.oidcs?.[0]?.issuer;
@@ -265,7 +292,7 @@ export class Cluster extends pulumi.ComponentResource {
     this.provider = new KubernetesProvider(
       `${name}-k8s`,
       { kubeconfig, enableServerSideApply: true },
-      { parent: this, dependsOn: [nodeGroup, ebsCsi] },
+      { parent: this, dependsOn: [nodeGroup, ebsCsi, ...adminAccess] },
     );
     new storagev1.StorageClass(
       `${name}-gp3`,

@@ -7,7 +7,7 @@ import { pinnedChartRelease } from '../kube.js';
 import { RandomPassword } from '@pulumi/random/randomPassword.js';
 import type { StackConfig } from '../config.js';
 import { customerKey } from '../kms.js';
-import { appLabels, awsTags, physicalName } from '../naming.js';
+import { appLabels, awsTags, physicalName, replicaIdentifier } from '../naming.js';
 import { databaseTopology } from '../planning/database.js';
 import { PINNED } from '../tiers.js';
 import type { Tier } from '../tiers.js';
@@ -24,6 +24,8 @@ export interface DatabaseArgs {
 export const POSTGRES_PORT = 5432;
 export const DATABASE_NAME = 'archibald';
 export const DATABASE_USER = 'archibald';
+/** How long `pulumi up` waits for the CloudNativePG Cluster's Ready condition (image pull, initdb, replica clone). */
+export const CNPG_READY_TIMEOUT_SECONDS = 900;
 /** Name of the in-cluster CloudNativePG Cluster (its services are <name>-rw and <name>-ro). */
 export const CNPG_CLUSTER = 'archibald-db';
 
@@ -49,6 +51,8 @@ export class Database extends pulumi.ComponentResource {
   readonly password: pulumi.Output<string>;
   /** ARN of the primary (AWS Backup selects it); undefined in-cluster. */
   readonly primaryArn: pulumi.Output<string> | undefined;
+  /** What clients wait for: a database that accepts connections (migrations run against it). */
+  readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super('archibald:database:Database', name, {}, opts);
@@ -96,7 +100,17 @@ export class Database extends pulumi.ComponentResource {
         {
           apiVersion: 'postgresql.cnpg.io/v1',
           kind: 'Cluster',
-          metadata: { name: CNPG_CLUSTER, namespace, labels: appLabels('postgres') },
+          metadata: {
+            name: CNPG_CLUSTER,
+            namespace,
+            labels: appLabels('postgres'),
+            // Pulumi waits for no custom resource by default: without this the migration Job
+            // would race the database's first start (initdb, then the primary accepting TLS).
+            annotations: {
+              'pulumi.com/waitFor': 'condition=Ready',
+              'pulumi.com/timeoutSeconds': String(CNPG_READY_TIMEOUT_SECONDS),
+            },
+          },
           spec: {
             instances,
             imageName: PINNED.cnpgPostgresImage,
@@ -120,6 +134,7 @@ export class Database extends pulumi.ComponentResource {
       this.readerHost = pulumi.interpolate`${cluster.metadata.name}-ro.${namespace}.svc.cluster.local`;
       this.replicaHosts = [this.readerHost];
       this.primaryArn = undefined;
+      this.ready = [cluster];
       this.registerOutputs({ primaryHost: this.primaryHost, readerHost: this.readerHost });
       return;
     }
@@ -201,7 +216,7 @@ export class Database extends pulumi.ComponentResource {
           ? {}
           : { finalSnapshotIdentifier: physicalName(cfg, 'postgres-final') }),
       },
-      { parent: this, protect: topology.deletionProtection },
+      { parent: this, protect: tier.protectResources },
     );
 
     const replicas = [...Array(topology.readReplicas).keys()].map(
@@ -210,7 +225,7 @@ export class Database extends pulumi.ComponentResource {
           `${name}-replica-${i}`,
           {
             ...common,
-            identifier: physicalName(cfg, `postgres-replica-${i}`),
+            identifier: replicaIdentifier(cfg, i),
             replicateSourceDb: primary.identifier,
             // A replica is rebuilt from the primary; its own final snapshot would only cost money.
             skipFinalSnapshot: true,
@@ -253,6 +268,7 @@ export class Database extends pulumi.ComponentResource {
     this.readerHost =
       replicas.length > 0 ? pulumi.output(`reader.db.${cfg.stack}.archibald.internal`) : primary.address;
     this.primaryArn = primary.arn;
+    this.ready = [primary, ...replicas];
     this.registerOutputs({
       primaryHost: this.primaryHost,
       readerHost: this.readerHost,

@@ -6,6 +6,7 @@ import { RandomPassword } from '@pulumi/random/randomPassword.js';
 import { stringify } from 'yaml';
 import { buildAlertmanagerConfig, buildDashboards, buildRuleGroups } from '../../dashboards/index.js';
 import type { StackConfig } from '../config.js';
+import type { CacheNode } from './cache.js';
 import { containerResources, hardenedContainer, pinnedChartRelease, restrictedPod } from '../kube.js';
 import { appLabels, selectorLabels } from '../naming.js';
 import { prometheusRetentionSize, prometheusStorageGiB } from '../planning/monitoring.js';
@@ -45,7 +46,8 @@ export interface MonitoringArgs {
     slackChannel: string;
   };
   readonly postgresTargets: { name: string; host: pulumi.Input<string> }[];
-  readonly redis: { endpoint: pulumi.Input<string>; cluster: boolean; tls: boolean };
+  /** Every Redis node: one exporter each, since memory and replication are per node. */
+  readonly redis: { nodes: readonly CacheNode[]; tls: boolean };
   readonly vaultReady: pulumi.Resource[];
   /** The exporters read their passwords through Vault Agent, so they wait for a configured Vault. */
   readonly deployExporters: boolean;
@@ -374,45 +376,56 @@ export class Monitoring extends pulumi.ComponentResource {
       child,
     );
 
+    // One redis_exporter per node, never the configuration endpoint: that name resolves to any
+    // node, so a scrape would report whichever node answered and hide a lagging replica.
     const scheme = args.redis.tls ? 'rediss' : 'redis';
-    const redisUri = pulumi.interpolate`${scheme}://${args.redis.endpoint}`;
-    const passwordTemplate = redisUri.apply(
-      (uri) =>
-        `{{- with secret "archibald/data/runtime" -}}{"${uri}":"{{ .Data.data.redis_password }}"}{{- end -}}`,
-    );
-    new appsv1.Deployment(
-      `${name}-redis-exporter`,
-      {
-        metadata: { name: 'redis-exporter', namespace: ns, labels: appLabels('redis-exporter') },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: selectorLabels('redis-exporter') },
-          template: pod(
-            'redis-exporter',
-            passwordTemplate.apply((t) =>
-              vaultAgentAnnotations([], { extraTemplates: { 'redis-passwords.json': t } }),
-            ),
-            {
-              name: 'redis-exporter',
-              image: PINNED.redisExporterImage,
-              ports: [{ name: 'metrics', containerPort: REDIS_EXPORTER_PORT }],
-              env: [
-                { name: 'REDIS_ADDR', value: redisUri },
-                { name: 'REDIS_PASSWORD_FILE', value: '/vault/secrets/redis-passwords.json' },
-                { name: 'REDIS_EXPORTER_IS_CLUSTER', value: String(args.redis.cluster) },
-              ],
-              livenessProbe: { httpGet: { path: '/health', port: 'metrics' }, periodSeconds: 30 },
+    for (const node of args.redis.nodes) {
+      const redisUri = pulumi.interpolate`${scheme}://${node.endpoint}`;
+      const passwordTemplate = redisUri.apply(
+        (uri) =>
+          `{{- with secret "archibald/data/runtime" -}}{"${uri}":"{{ .Data.data.redis_password }}"}{{- end -}}`,
+      );
+      new appsv1.Deployment(
+        `${name}-redis-exporter-${node.name}`,
+        {
+          metadata: {
+            name: `redis-exporter-${node.name}`,
+            namespace: ns,
+            labels: appLabels('redis-exporter'),
+          },
+          spec: {
+            replicas: 1,
+            selector: {
+              matchLabels: { ...selectorLabels('redis-exporter'), 'archibald.io/redis-node': node.name },
             },
-          ),
+            template: pod(
+              'redis-exporter',
+              passwordTemplate.apply((t) =>
+                vaultAgentAnnotations([], { extraTemplates: { 'redis-passwords.json': t } }),
+              ),
+              {
+                name: 'redis-exporter',
+                image: PINNED.redisExporterImage,
+                ports: [{ name: 'metrics', containerPort: REDIS_EXPORTER_PORT }],
+                env: [
+                  { name: 'REDIS_ADDR', value: redisUri },
+                  { name: 'REDIS_PASSWORD_FILE', value: '/vault/secrets/redis-passwords.json' },
+                ],
+                livenessProbe: { httpGet: { path: '/health', port: 'metrics' }, periodSeconds: 30 },
+              },
+              { 'archibald.io/redis-node': node.name },
+            ),
+          },
         },
-      },
-      { parent: this, dependsOn: args.vaultReady },
-    );
+        { parent: this, dependsOn: args.vaultReady },
+      );
+    }
     new corev1.Service(
       `${name}-redis-exporter`,
       {
         metadata: { name: 'redis-exporter', namespace: ns, labels: appLabels('redis-exporter') },
         spec: {
+          clusterIP: 'None',
           selector: selectorLabels('redis-exporter'),
           ports: [{ name: 'metrics', port: REDIS_EXPORTER_PORT, targetPort: 'metrics' }],
         },

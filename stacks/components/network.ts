@@ -46,7 +46,7 @@ export class Network extends pulumi.ComponentResource {
         enableDnsSupport: true,
         tags: tags({ Name: `archibald-${cfg.stack}` }),
       },
-      child,
+      { parent: this, protect: tier.protectResources },
     );
     const igw = new ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tags() }, child);
 

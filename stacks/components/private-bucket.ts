@@ -10,6 +10,8 @@ export interface PrivateBucketOptions {
   /** CloudFront's legacy access logs are delivered with ACLs, so the log bucket must allow them. */
   readonly allowLogDeliveryAcl?: boolean;
   readonly forceDestroy?: boolean;
+  /** Pulumi `protect` on the bucket itself (it holds data nothing else can rebuild). */
+  readonly protect?: boolean;
 }
 
 export interface PrivateBucket {
@@ -30,7 +32,7 @@ export function privateBucket(
   const bucket = new s3.Bucket(
     name,
     { bucket: o.bucketName, forceDestroy: o.forceDestroy ?? false, tags: o.tags },
-    opts,
+    { ...opts, protect: o.protect ?? false },
   );
   new s3.BucketPublicAccessBlock(
     name,

@@ -15,7 +15,7 @@ import { scrapeJobs } from '../../dashboards/index.js';
 import type { StackConfig } from '../config.js';
 import { assumeRoleForServiceAccount, policyDocument } from '../iam.js';
 import { containerResources, hardenedContainer, pinnedChartRelease, restrictedPod } from '../kube.js';
-import { appLabels, awsTags, physicalName, selectorLabels } from '../naming.js';
+import { appLabels, awsTags, imageRepositoryName, physicalName, selectorLabels } from '../naming.js';
 import { apiScaling, workerScaling } from '../planning/scaling.js';
 import {
   API_PORT,
@@ -50,6 +50,8 @@ export interface RuntimeDeployArgs {
   readonly prometheusUrl: string;
   /** Vault must be configured before pods that log in to it start. */
   readonly vaultReady: pulumi.Resource[];
+  /** Postgres and Redis accepting connections: the migration Job runs against them. */
+  readonly dataStoresReady: pulumi.Resource[];
   /** Pods of the in-cluster data stores, for the NetworkPolicies (dev). */
   readonly inClusterDataStores: boolean;
   readonly vpcCidr?: string;
@@ -112,7 +114,7 @@ export class Runtime extends pulumi.ComponentResource {
       const repository = new ecr.Repository(
         `${name}-images`,
         {
-          name: 'archibald',
+          name: imageRepositoryName(cfg),
           imageTagMutability: 'IMMUTABLE',
           imageScanningConfiguration: { scanOnPush: true },
           encryptionConfigurations: [{ encryptionType: 'KMS' }],
@@ -306,7 +308,7 @@ export class Runtime extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this, dependsOn: d.vaultReady },
+      { parent: this, dependsOn: [...d.vaultReady, ...d.dataStoresReady] },
     );
 
     const apiLabels = appLabels('api');

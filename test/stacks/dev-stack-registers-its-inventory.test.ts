@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import { CNPG_READY_TIMEOUT_SECONDS } from '../../stacks/components/database.js';
 import { TIERS } from '../../stacks/tiers.js';
 import { at, countByType, evaluateStack, kubernetesObject, ofType } from './harness.js';
 import type { Evaluation } from './harness.js';
@@ -72,6 +73,21 @@ test('dev Postgres: CloudNativePG operator and a Cluster with a primary and a re
     'cnpg_* metrics are scraped',
   );
   assert.equal((at(podMonitor.inputs, 'metadata.labels') as Record<string, string>).release, 'kps');
+});
+
+test('dev Postgres: `pulumi up` waits for the Cluster to be Ready before the migration Job runs', () => {
+  const cluster = ofType(e, 'kubernetes:postgresql.cnpg.io/v1:Cluster')[0];
+  assert.ok(cluster);
+  const annotations = at(cluster.inputs, 'metadata.annotations') as Record<string, string>;
+  assert.equal(annotations['pulumi.com/waitFor'], 'condition=Ready');
+  assert.equal(annotations['pulumi.com/timeoutSeconds'], String(CNPG_READY_TIMEOUT_SECONDS));
+  const migrate = ofType(e, 'kubernetes:batch/v1:Job').find((j) =>
+    String(at(j.inputs, 'metadata.name')).startsWith('archibald-migrate-'),
+  );
+  assert.ok(migrate, 'a migration Job');
+  assert.ok(migrate.dependencies.includes(cluster.urn), 'the migration Job depends on the Cluster');
+  const redis = kubernetesObject(e, 'StatefulSet', 'redis');
+  assert.ok(migrate.dependencies.includes(redis.urn), 'and on Redis');
 });
 
 test('dev Vault runs in dev mode and is configured with the generated root token', () => {

@@ -97,7 +97,9 @@ export function stackConfig(stack: string, overrides: Record<string, string> = {
       config[`${project.name}:${key}`] = configString(decl.default);
   }
   for (const [key, value] of Object.entries(stackFile.config)) config[key] = configString(value);
-  for (const [key, value] of Object.entries(overrides)) config[`${project.name}:${key}`] = value;
+  // A key with a namespace (aws:profile) is set as it is; a bare key belongs to the project.
+  for (const [key, value] of Object.entries(overrides))
+    config[key.includes(':') ? key : `${project.name}:${key}`] = value;
   return config;
 }
 
@@ -219,6 +221,24 @@ function awsState(
       return {
         id: `${name}:${id(name, 8)}`,
         state: { arn: arn('eks', `nodegroup/${name}`), status: 'ACTIVE' },
+      };
+    case 'aws:eks/accessEntry:AccessEntry':
+      return {
+        id: `${str(inputs.clusterName, 'cluster')}:${str(inputs.principalArn, name)}`,
+        state: {
+          accessEntryArn: arn(
+            'eks',
+            `access-entry/${str(inputs.clusterName, 'cluster')}/role/${id(name, 8)}`,
+          ),
+          principalArn: str(inputs.principalArn, ''),
+          kubernetesGroups: [],
+          userName: str(inputs.principalArn, ''),
+        },
+      };
+    case 'aws:eks/accessPolicyAssociation:AccessPolicyAssociation':
+      return {
+        id: `${str(inputs.clusterName, 'cluster')}#${str(inputs.principalArn, '')}#${str(inputs.policyArn, '')}`,
+        state: { associatedAt: '2026-11-30T00:00:00Z' },
       };
     case 'aws:eks/addon:Addon':
       return {

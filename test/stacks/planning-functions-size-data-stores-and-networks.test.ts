@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backupRules } from '../../stacks/planning/backups.js';
-import { cacheTopology } from '../../stacks/planning/cache.js';
+import { cacheNodeIds, cacheTopology, hashTag } from '../../stacks/planning/cache.js';
 import { databaseTopology, poolMaxPerProcess, rdsMaxConnections } from '../../stacks/planning/database.js';
 import { prometheusRetentionSize, prometheusStorageGiB } from '../../stacks/planning/monitoring.js';
 import {
@@ -51,19 +51,36 @@ test('NAT per AZ in prod, one otherwise; 3 AZs in prod, 2 in staging', () => {
   assert.equal(TIERS.prod.network.azCount, 3);
 });
 
-test('Redis: shards and replicas per tier, failover wherever there are replicas', () => {
-  assert.deepEqual(cacheTopology(TIERS.prod), {
-    shards: 3,
+test('Redis: one shard per hash tag the keyspace uses, the tier replicas, failover wherever there are replicas', () => {
+  assert.deepEqual(cacheTopology(TIERS.prod, ['{archibald}']), {
+    shards: 1,
     replicasPerShard: 2,
-    totalNodes: 9,
+    totalNodes: 3,
     automaticFailover: true,
     multiAz: true,
   });
-  assert.equal(cacheTopology(TIERS.staging).totalNodes, 4);
+  // A second queue under the same tag still lives in the same slot; a second tag earns a shard.
+  assert.equal(cacheTopology(TIERS.prod, ['{archibald}', '{archibald}:events']).shards, 1);
+  assert.equal(cacheTopology(TIERS.prod, ['{archibald}', '{billing}']).shards, 2);
+  assert.equal(cacheTopology(TIERS.staging, ['{archibald}']).totalNodes, 2);
+  assert.throws(() => cacheTopology(TIERS.prod, ['archibald']), /"archibald" has no hash tag/);
   assert.throws(
-    () => cacheTopology({ ...TIERS.prod, redis: { ...TIERS.prod.redis, replicasPerShard: 0 } }),
+    () =>
+      cacheTopology({ ...TIERS.prod, redis: { ...TIERS.prod.redis, replicasPerShard: 0 } }, ['{archibald}']),
     /Multi-AZ Redis needs at least one replica per shard/,
   );
+});
+
+test('Redis: node IDs follow ElastiCache cluster-mode naming, shard-major', () => {
+  const topology = cacheTopology(TIERS.prod, ['{archibald}']);
+  assert.deepEqual(cacheNodeIds('archibald-prod-redis', topology), [
+    'archibald-prod-redis-0001-001',
+    'archibald-prod-redis-0001-002',
+    'archibald-prod-redis-0001-003',
+  ]);
+  assert.equal(hashTag('{archibald}'), 'archibald');
+  assert.equal(hashTag('jobs:{q1}:x'), 'q1');
+  assert.equal(hashTag('{}'), undefined);
 });
 
 test('Postgres pools stay under max_connections with every pod at its ceiling', () => {

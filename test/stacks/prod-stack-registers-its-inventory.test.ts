@@ -121,9 +121,9 @@ test('prod cluster: pinned EKS, control-plane logs, node group sized from the ti
   assert.equal(at(defaultClasses[0]?.inputs, 'parameters.encrypted'), 'true', 'volumes encrypted at rest');
 });
 
-test('prod cache: cluster mode with the tier shards and replicas, noeviction, failover, multi-AZ', () => {
+test("prod cache: cluster mode, one shard for the queue's hash tag with the tier replicas, noeviction, failover, multi-AZ", () => {
   const group = one(e, 'aws:elasticache/replicationGroup:ReplicationGroup');
-  assert.equal(group.inputs.numNodeGroups, tier.redis.shards);
+  assert.equal(group.inputs.numNodeGroups, 1, 'every queue key shares {archibald}: one slot, one shard');
   assert.equal(group.inputs.replicasPerNodeGroup, tier.redis.replicasPerShard);
   assert.equal(group.inputs.nodeType, tier.redis.nodeType);
   assert.equal(group.inputs.automaticFailoverEnabled, true);
@@ -144,7 +144,9 @@ test('prod database: multi-AZ primary and the tier read replicas, PITR retention
   assert.equal(instances.length, 1 + tier.postgres.readReplicas);
   assert.equal(primary.inputs.multiAz, true);
   assert.equal(primary.inputs.instanceClass, tier.postgres.instanceClass);
-  assert.equal(primary.inputs.engineVersion, '16.8');
+  // Major only: RDS upgrades minors itself, and a pinned minor would make a later up try to downgrade.
+  assert.equal(primary.inputs.engineVersion, '16');
+  assert.equal(primary.inputs.autoMinorVersionUpgrade, true);
   assert.equal(primary.inputs.backupRetentionPeriod, tier.postgres.backupRetentionDays);
   assert.equal(primary.inputs.performanceInsightsEnabled, true);
   assert.equal(
@@ -204,7 +206,7 @@ test('prod backups: daily/weekly/monthly with tier retention, copies to the DR r
   const replication = one(e, 'aws:s3/bucketReplicationConfig:BucketReplicationConfig');
   assert.equal(
     at(replication.inputs, 'rules.0.destination.bucket'),
-    'arn:aws:s3:::archibald-prod-videos-replica',
+    'arn:aws:s3:::archibald-prod-videos-replica-123456789012',
   );
   assert.equal(
     at(one(e, 'kubernetes:batch/v1:CronJob').inputs, 'spec.schedule'),
@@ -298,8 +300,8 @@ test('prod runtime: replicas, probes, scaling and policies from the tier', () =>
   assert.deepEqual(
     policy.Statement.map((s) => [s.Action, s.Resource]),
     [
-      [['s3:PutObject', 's3:GetObject'], 'arn:aws:s3:::archibald-prod-videos/*'],
-      [['s3:ListBucket'], 'arn:aws:s3:::archibald-prod-videos'],
+      [['s3:PutObject', 's3:GetObject'], 'arn:aws:s3:::archibald-prod-videos-123456789012/*'],
+      [['s3:ListBucket'], 'arn:aws:s3:::archibald-prod-videos-123456789012'],
     ],
     'the HEAD-then-PUT publish of runtime/storage/s3-storage.ts on the videos bucket, nothing else',
   );

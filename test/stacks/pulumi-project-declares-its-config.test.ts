@@ -7,6 +7,7 @@ import { REPO_ROOT } from './harness.js';
 
 interface Declaration {
   type: string;
+  items?: { type: string };
   description?: string;
   default?: unknown;
 }
@@ -32,7 +33,8 @@ test('every key the program reads is declared with a type and a description', ()
   for (const key of [...CONFIG_KEYS, ...SECRET_KEYS]) {
     const d = project.config[key];
     assert.ok(d, `${key} declared in Pulumi.yaml`);
-    assert.ok(['string', 'boolean', 'integer'].includes(d.type), `${key} has a type`);
+    assert.ok(['string', 'boolean', 'integer', 'array'].includes(d.type), `${key} has a type`);
+    if (d.type === 'array') assert.equal(d.items?.type, 'string', `${key} is a list of strings`);
     assert.ok((d.description ?? '').length > 10, `${key} has a description`);
   }
   for (const key of SECRET_KEYS)

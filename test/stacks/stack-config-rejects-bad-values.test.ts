@@ -117,7 +117,10 @@ test('floating image tags are refused', () => {
 
 test('combinations that cannot work are refused with the reason', () => {
   const devOnElastiCache = problems(() =>
-    parseStackConfig('dev', raw('dev', { cacheMode: 'elasticache', region: 'eu-west-1' })),
+    parseStackConfig(
+      'dev',
+      raw('dev', { cacheMode: 'elasticache', region: 'eu-west-1', accountId: '123456789012' }),
+    ),
   );
   assert.deepEqual(devOnElastiCache, [
     'stack dev: archibald:cacheMode = "elasticache": allowed with clusterMode existing: in-cluster (ElastiCache only admits the EKS cluster)',
@@ -134,4 +137,120 @@ test('combinations that cannot work are refused with the reason', () => {
     problems(() => parseStackConfig('prod', raw('prod', { alertSlackWebhookKeyName: '' })))[0] ?? '',
     /archibald:alertSlackWebhookKeyName = "": required when the other alert receiver key name is set/,
   );
+});
+
+test('an AWS stack names its account; the stack files do, and a bad one is refused', () => {
+  assert.equal(parseStackConfig('prod', raw('prod')).accountId, '123456789012');
+  assert.equal(parseStackConfig('dev', raw('dev')).accountId, undefined, 'dev needs no AWS account');
+  assert.match(
+    problems(() => parseStackConfig('staging', raw('staging', { accountId: '' })))[0] ?? '',
+    /archibald:accountId = "": required \(AWS components are on\)/,
+  );
+  assert.match(
+    problems(() => parseStackConfig('staging', raw('staging', { accountId: '12345' })))[0] ?? '',
+    /archibald:accountId = "12345": allowed: a 12-digit AWS account ID/,
+  );
+  const profiled = parseStackConfig('prod', { ...raw('prod'), awsProfile: 'archibald-prod' });
+  assert.equal(profiled.awsProfile, 'archibald-prod');
+});
+
+test('the EKS API is never open to everyone in prod; staging defaults to open, [] means private', () => {
+  assert.deepEqual(parseStackConfig('prod', raw('prod')).eksPublicAccessCidrs, [
+    '203.0.113.0/24',
+    '198.51.100.17/32',
+  ]);
+  assert.deepEqual(parseStackConfig('staging', raw('staging')).eksPublicAccessCidrs, ['0.0.0.0/0']);
+  assert.deepEqual(
+    parseStackConfig('prod', raw('prod', { eksPublicAccessCidrs: '[]' })).eksPublicAccessCidrs,
+    [],
+  );
+  const prodWithout = stackConfig('prod');
+  delete prodWithout['archibald:eksPublicAccessCidrs'];
+  assert.match(
+    problems(() =>
+      parseStackConfig(
+        'prod',
+        Object.fromEntries(
+          Object.entries(prodWithout).map(([k, v]) => [k.replace(/^archibald:/, ''), v]),
+        ) as RawConfig,
+      ),
+    )[0] ?? '',
+    /archibald:eksPublicAccessCidrs = \(not set\): required for tier prod/,
+  );
+  assert.match(
+    problems(() => parseStackConfig('prod', raw('prod', { eksPublicAccessCidrs: '["0.0.0.0/0"]' })))[0] ?? '',
+    /allowed for tier prod: specific CIDRs, never 0.0.0.0\/0/,
+  );
+  assert.match(
+    problems(() =>
+      parseStackConfig('staging', raw('staging', { eksPublicAccessCidrs: '["10.0.0.0/33"]' })),
+    )[0] ?? '',
+    /"10.0.0.0\/33": allowed: items like 203.0.113.0\/24/,
+  );
+  assert.match(
+    problems(() => parseStackConfig('staging', raw('staging', { eksPublicAccessCidrs: '10.0.0.0/8' })))[0] ??
+      '',
+    /allowed: a list of strings/,
+  );
+});
+
+test("cluster admins are IAM roles of the stack's own account", () => {
+  assert.equal(parseStackConfig('prod', raw('prod')).clusterAdminRoleArns.length, 2);
+  assert.match(
+    problems(() =>
+      parseStackConfig(
+        'prod',
+        raw('prod', { clusterAdminRoleArns: '["arn:aws:iam::999999999999:role/stranger"]' }),
+      ),
+    )[0] ?? '',
+    /arn:aws:iam::999999999999:role\/stranger: allowed: roles of account 123456789012/,
+  );
+  assert.match(
+    problems(() =>
+      parseStackConfig(
+        'prod',
+        raw('prod', { clusterAdminRoleArns: '["arn:aws:iam::123456789012:user/bob"]' }),
+      ),
+    )[0] ?? '',
+    /clusterAdminRoleArns = .*allowed: items like arn:aws:iam::123456789012:role\/platform-admin/,
+  );
+});
+
+test("an ECR image must come from the stack's own repository, so staging and prod never share one by accident", () => {
+  assert.match(
+    problems(() =>
+      parseStackConfig(
+        'prod',
+        raw('prod', { image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/archibald/staging:0.1.0' }),
+      ),
+    )[0] ?? '',
+    /archibald:image = .*this stack's ECR repository, 123456789012.dkr.ecr.eu-west-1.amazonaws.com\/archibald\/prod:<tag>/,
+  );
+  assert.equal(
+    parseStackConfig('prod', raw('prod', { image: 'ghcr.io/acme/archibald:0.1.0' })).image,
+    'ghcr.io/acme/archibald:0.1.0',
+  );
+});
+
+test('a stack name that would break an AWS name limit is refused before anything is created', () => {
+  const long = 'customer-acme-europe-prod-blue';
+  const found = problems(() => parseStackConfig(long, raw('prod')));
+  assert.ok(
+    found.some((p) =>
+      p.includes(
+        `the ElastiCache replication group ID "archibald-${long}-redis" ${`archibald-${long}-redis`.length} characters long; AWS allows at most 40`,
+      ),
+    ),
+    found.join('\n'),
+  );
+  assert.ok(
+    found.some((p) => /S3 bucket name .* AWS allows at most 63/.test(p)),
+    found.join('\n'),
+  );
+  assert.match(
+    problems(() => parseStackConfig('Prod_EU', raw('prod'))).join('\n'),
+    /the stack name "Prod_EU" becomes part of AWS resource names: allowed: lower-case letters, digits and single hyphens/,
+  );
+  // dev creates no AWS resources: its stack name is free.
+  assert.equal(parseStackConfig('Dev_Laptop', raw('dev')).stack, 'Dev_Laptop');
 });

@@ -31,7 +31,11 @@ test('staging network: 2 AZs and a single NAT gateway', () => {
   assert.equal(one(e, 'aws:ec2/vpc:Vpc').inputs.cidrBlock, tier.network.vpcCidr);
 });
 
-test('staging sizes: node group, Redis shards, one read replica, single-AZ primary', () => {
+test('staging pushes to its own image repository: prod in the same account never collides with it', () => {
+  assert.equal(one(e, 'aws:ecr/repository:Repository').inputs.name, 'archibald/staging');
+});
+
+test('staging sizes: node group, one Redis shard with a replica, one read replica, single-AZ primary', () => {
   const size = nodeGroupSize(tier);
   assert.deepEqual(one(e, 'aws:eks/nodeGroup:NodeGroup').inputs.scalingConfig, {
     minSize: size.min,
@@ -41,7 +45,7 @@ test('staging sizes: node group, Redis shards, one read replica, single-AZ prima
   const group = one(e, 'aws:elasticache/replicationGroup:ReplicationGroup');
   assert.deepEqual(
     [group.inputs.numNodeGroups, group.inputs.replicasPerNodeGroup, group.inputs.multiAzEnabled],
-    [2, 1, false],
+    [1, 1, false],
   );
   const instances = ofType(e, 'aws:rds/instance:Instance');
   assert.equal(instances.length, 2);
@@ -75,7 +79,7 @@ test('staging monitoring and runtime follow the tier', () => {
   ) as Record<string, string>;
   assert.equal(data.REDIS_TLS, 'true');
   assert.match(data.REDIS_CLUSTER_NODES ?? '', /^clustercfg\..+:6379$/);
-  assert.equal(data.S3_BUCKET, 'archibald-staging-videos');
+  assert.equal(data.S3_BUCKET, 'archibald-staging-videos-123456789012');
   assert.equal(data.CDN_BASE_URL, 'https://cdn.staging.archibald.example.com');
   assert.equal(data.ANTHROPIC_API_KEY_FILE, '/vault/secrets/anthropic-api-key');
 });
