@@ -152,5 +152,23 @@ sum(rate(${m.videoLength.name}_sum{${ns}}[$__rate_interval]))`,
         { expr: `sum(increase(${m.jobsStalled.name}{${ns}}[$__rate_interval]))`, legend: 'stalled' },
       ],
     },
+    {
+      kind: 'timeseries',
+      title: 'Videos reconciled from Postgres',
+      description:
+        'Reconciler passes that failed, and videos Postgres still called queued or running with no live job in the queue: requeued (Redis lost the job, or the API crashed between commit and enqueue) or failed (the queue gave up without the worker recording it). Anything but zero after a Redis restart is the reconciler doing its job; a steady rate is a bug to look into.',
+      unit: 'short',
+      width: 24,
+      queries: [
+        {
+          expr: `sum by (action, reason) (increase(${m.reconcilerActions.name}{${ns}}[$__rate_interval]))`,
+          legend: '{{action}} ({{reason}})',
+        },
+        {
+          expr: `sum(increase(${m.reconcilerRuns.name}{${ns},outcome="error"}[$__rate_interval]))`,
+          legend: 'failed passes',
+        },
+      ],
+    },
   ],
 };

@@ -35,7 +35,12 @@ export interface Config {
     tls: boolean;
   };
   queue: { prefix: string; attempts: number; timeoutSeconds: number };
-  worker: { concurrency: number; shutdownGraceSeconds: number; lockSeconds: number };
+  worker: {
+    concurrency: number;
+    shutdownGraceSeconds: number;
+    lockSeconds: number;
+    reconcileIntervalSeconds: number;
+  };
   workDir: string;
   assetCacheDir: string;
   storageDir: string;
@@ -213,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: e.WORKER_CONCURRENCY,
       shutdownGraceSeconds: e.WORKER_SHUTDOWN_GRACE_SECONDS,
       lockSeconds: e.WORKER_LOCK_SECONDS,
+      reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     },
     workDir: resolve(e.WORK_DIR),
     assetCacheDir: resolve(e.ASSET_CACHE_DIR),

@@ -84,6 +84,13 @@ export const configSchema = Type.Object({
   WORKER_LOCK_SECONDS: Type.Optional(
     positiveInt(30, 600, "A job's lock lifetime; a crashed worker's job is recovered after about this long."),
   ),
+  RECONCILE_INTERVAL_SECONDS: Type.Optional(
+    positiveInt(
+      30,
+      3600,
+      'How often a worker looks for videos Postgres calls queued or running that the queue lost, and requeues them; a row must be this old too.',
+    ),
+  ),
   JOB_ATTEMPTS: Type.Optional(positiveInt(3, 20, 'Attempts per job (retries use exponential backoff).')),
   JOB_TIMEOUT_SECONDS: Type.Optional(positiveInt(900, 86400, 'A job running longer than this is aborted.')),
   WORK_DIR: Type.Optional(

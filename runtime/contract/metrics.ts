@@ -122,6 +122,22 @@ export const metricCatalog = {
     sources: ['worker'],
     unit: 'short',
   },
+  reconcilerRuns: {
+    name: 'archibald_reconciler_runs_total',
+    type: 'counter',
+    help: 'Reconciler passes by outcome: ran (this worker held the lock), skipped (another did), error.',
+    labelNames: ['outcome'],
+    sources: ['worker'],
+    unit: 'short',
+  },
+  reconcilerActions: {
+    name: 'archibald_reconciler_actions_total',
+    type: 'counter',
+    help: 'Videos Postgres still called queued or running with no live job: requeued (reason missing or completed) or failed (reason gave-up).',
+    labelNames: ['action', 'reason'],
+    sources: ['worker'],
+    unit: 'short',
+  },
   workerActiveJobs: {
     name: 'archibald_worker_active_jobs',
     type: 'gauge',

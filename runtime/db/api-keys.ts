@@ -2,6 +2,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { recordAudit } from './audit.js';
+import { inTransaction } from './transaction.js';
 
 export interface ApiKeyRecord {
   id: string;
@@ -32,9 +33,7 @@ export async function createApiKey(
   const trimmed = name.trim();
   if (trimmed.length < 1 || trimmed.length > 100) throw new Error('key name must be 1 to 100 characters');
   const key = generateApiKey();
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     const rows = await client.query<ApiKeyRecord>(
       `INSERT INTO api_keys (id, name, key_hash, key_prefix) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
       [randomUUID(), trimmed, hashApiKey(key), key.slice(0, KEY_PREFIX.length + 6)],
@@ -46,14 +45,8 @@ export async function createApiKey(
       subject: record.id,
       detail: { name: trimmed },
     });
-    await client.query('COMMIT');
     return { record, key };
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export async function listApiKeys(pool: pg.Pool): Promise<ApiKeyRecord[]> {
@@ -63,22 +56,14 @@ export async function listApiKeys(pool: pg.Pool): Promise<ApiKeyRecord[]> {
 
 /** Revokes a key; false when no active key has that id. */
 export async function revokeApiKey(pool: pg.Pool, id: string, actor = 'cli'): Promise<boolean> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     const rows = await client.query(
       'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id',
       [id],
     );
     if (rows.rowCount === 1) await recordAudit(client, { actor, action: 'key.revoked', subject: id });
-    await client.query('COMMIT');
     return rows.rowCount === 1;
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** The active key matching a presented secret, or undefined. */

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { rollback } from './transaction.js';
 import type { Logger } from 'pino';
 
 // Arbitrary constant shared by every Archibald process: the advisory lock key for migrations.
@@ -58,6 +59,11 @@ function checkNotAhead(applied: Set<number>, known: Migration[]): void {
 /** Applies every pending migration; returns the names applied. Safe to run from many processes at once. */
 export async function migrate(pool: pg.Pool, log?: Logger, migrations = loadMigrations()): Promise<string[]> {
   const client = await pool.connect();
+  let broken: Error | undefined;
+  // Unheard, a dying connection's 'error' event would crash the process mid-migration.
+  client.on('error', (error) => {
+    broken ??= error;
+  });
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
@@ -75,7 +81,7 @@ export async function migrate(pool: pg.Pool, log?: Logger, migrations = loadMigr
           ]);
           await client.query('COMMIT');
         } catch (error) {
-          await client.query('ROLLBACK');
+          broken = await rollback(client);
           throw new Error(`migration ${m.version}_${m.name} failed: ${(error as Error).message}`, {
             cause: error,
           });
@@ -85,10 +91,11 @@ export async function migrate(pool: pg.Pool, log?: Logger, migrations = loadMigr
       }
       return done;
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      // A dead connection has lost its session lock with it; unlocking it would only hide the cause.
+      if (!broken) await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
   } finally {
-    client.release();
+    client.release(broken);
   }
 }
 

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { StageName, VideoSpec } from '../pipeline/stage.js';
 import { recordAudit } from './audit.js';
+import { inTransaction } from './transaction.js';
 
 export const VIDEO_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type VideoStatus = (typeof VIDEO_STATUSES)[number];
@@ -83,21 +84,6 @@ function withStages(row: StagesJsonRow): VideoWithStages {
 }
 
 type Queryable = Pick<pg.Pool, 'query'>;
-
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
-}
 
 /**
  * Inserts a video, or returns the caller's existing one for the same idempotency key

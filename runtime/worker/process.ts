@@ -16,6 +16,8 @@ export interface WorkerProcess {
   metricsUrl: string;
   /** Graceful: stop taking jobs, finish or release the running ones, disconnect. */
   stop(): Promise<void>;
+  /** Settles with the error if the job loop dies; the process should then exit non-zero. */
+  failed: Promise<Error>;
 }
 
 export async function startWorkerProcess(
@@ -30,7 +32,7 @@ export async function startWorkerProcess(
   const server = await startMetricsServer(registry, {
     host: config.host,
     port: config.metricsPort,
-    healthy: () => !stopping,
+    healthy: () => !stopping && worker.healthy,
   });
   try {
     await worker.start();
@@ -45,6 +47,7 @@ export async function startWorkerProcess(
   return {
     worker,
     metricsUrl: server.url,
+    failed: worker.failed,
     stop() {
       stopping = true;
       stopped ??= (async () => {

@@ -28,8 +28,9 @@ import type { Metrics } from '../metrics/registry.js';
 import type { Stage } from '../pipeline/stage.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import type { RedisClient } from '../queue/connection.js';
-import { QUEUE_NAME, cancelChannel } from '../queue/video-queue.js';
-import type { VideoJobData } from '../queue/video-queue.js';
+import { QUEUE_NAME, cancelChannel, createVideoQueue } from '../queue/video-queue.js';
+import type { VideoJobData, VideoQueue } from '../queue/video-queue.js';
+import { startReconciler } from './reconciler.js';
 import type { PublishOutput } from '../stages/publish.js';
 import { StageRunError, orderStages, runPipeline } from './stage-runner.js';
 
@@ -68,9 +69,27 @@ export class VideoWorker {
   private connection?: RedisClient;
   private subscriber?: RedisClient;
   private stopping?: Promise<void>;
+  private queue?: VideoQueue;
+  private reconciler?: { stop(): Promise<void> };
+  private loopFailure?: Error;
+  private readonly loopFailed: Promise<Error>;
+  private reportLoopFailure: (error: Error) => void = () => {};
 
   constructor(private readonly options: VideoWorkerOptions) {
     this.stages = orderStages(options.stages);
+    this.loopFailed = new Promise((resolve) => {
+      this.reportLoopFailure = resolve;
+    });
+  }
+
+  /** False once the job loop has died: the process can no longer take jobs and must be restarted. */
+  get healthy(): boolean {
+    return this.loopFailure === undefined;
+  }
+
+  /** Settles with the error if the job loop dies while the worker is not stopping. */
+  get failed(): Promise<Error> {
+    return this.loopFailed;
   }
 
   /** Video ids this worker is running now. */
@@ -128,14 +147,35 @@ export class VideoWorker {
     });
     metrics.workerConcurrency.set(config.worker.concurrency);
     metrics.workerActiveJobs.set(0);
-    void this.worker
-      .run()
-      .catch((error: unknown) => log.error({ err: error }, 'worker stopped with an error'));
+    // The loop ending while nobody asked it to stop leaves a process that looks alive and takes no
+    // job: report it so /health fails and the process exits for Kubernetes to restart.
+    void this.worker.run().then(
+      () => {
+        if (!this.stopping) this.loopDied(new Error('the job loop ended without a shutdown'));
+      },
+      (error: unknown) => this.loopDied(error instanceof Error ? error : new Error(String(error))),
+    );
     await this.worker.waitUntilReady();
+    this.queue = createVideoQueue(this.connection, config.queue);
+    this.reconciler = startReconciler({
+      db: this.options.db,
+      queue: this.queue,
+      log,
+      metrics,
+      intervalSeconds: config.worker.reconcileIntervalSeconds,
+      graceSeconds: config.worker.reconcileIntervalSeconds,
+    });
     log.info(
       { concurrency: config.worker.concurrency, stages: this.stages.map((s) => s.name) },
       'worker taking jobs',
     );
+  }
+
+  private loopDied(error: Error): void {
+    if (this.loopFailure) return;
+    this.loopFailure = error;
+    this.options.log.fatal({ err: error }, 'the job loop died: this worker takes no more jobs');
+    this.reportLoopFailure(error);
   }
 
   /** Fires the job's signal if this worker runs it. */
@@ -309,6 +349,7 @@ export class VideoWorker {
   private async shutdown(): Promise<void> {
     const { config, log } = this.options;
     const worker = this.worker;
+    await this.reconciler?.stop();
     if (worker) {
       log.info({ running: this.activeVideoIds }, 'worker stopping: no new jobs');
       const closing = worker.close();
@@ -324,6 +365,7 @@ export class VideoWorker {
         await closing;
       }
     }
+    await this.queue?.close();
     if (this.subscriber) await closeRedis(this.subscriber);
     if (this.connection) await closeRedis(this.connection);
     log.info('worker stopped');

@@ -28,7 +28,7 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-async function sparePorts(count: number): Promise<number[]> {
+export async function sparePorts(count: number): Promise<number[]> {
   const ports: number[] = [];
   while (ports.length < count) {
     const port = 20000 + Math.floor(Math.random() * 30000);
@@ -38,7 +38,7 @@ async function sparePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-async function waitForPing(port: number): Promise<void> {
+export async function waitForPing(port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
     try {
       const { stdout } = await run('redis-cli', ['-p', String(port), 'ping']);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createLogger } from '../../config/logger.js';
 import { pipelineStages } from '../../worker/pipeline-stages.js';
 import { startWorkerProcess } from '../../worker/process.js';
-import { configOrExit, untilSignal } from '../run.js';
+import { CliError, configOrExit, untilSignal } from '../run.js';
 
 export function workerCommand(program: Command): void {
   program
@@ -16,7 +16,10 @@ export function workerCommand(program: Command): void {
       const log = createLogger(config, 'worker');
       const stages = pipelineStages(config);
       const worker = await startWorkerProcess(config, stages, log);
-      await untilSignal();
+      const ended = await Promise.race([untilSignal().then(() => undefined), worker.failed]);
       await worker.stop();
+      // A dead job loop exits non-zero, so Kubernetes restarts the pod instead of keeping a
+      // worker that looks alive and takes nothing.
+      if (ended) throw new CliError(`worker stopped: ${ended.message}`, 1);
     });
 }
