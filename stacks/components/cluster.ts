@@ -36,6 +36,8 @@ export class Cluster extends pulumi.ComponentResource {
   readonly clusterName: pulumi.Output<string> | undefined;
   readonly oidcProviderArn: pulumi.Output<string> | undefined;
   readonly oidcIssuerUrl: pulumi.Output<string> | undefined;
+  /** The security group EKS made for the control plane and nodes (node-to-node and control-plane traffic). */
+  readonly clusterSecurityGroupId: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super('archibald:cluster:Cluster', name, {}, opts);
@@ -55,6 +57,7 @@ export class Cluster extends pulumi.ComponentResource {
       this.clusterName = undefined;
       this.oidcProviderArn = undefined;
       this.oidcIssuerUrl = undefined;
+      this.clusterSecurityGroupId = undefined;
       this.registerOutputs({});
       return;
     }
@@ -286,6 +289,7 @@ export class Cluster extends pulumi.ComponentResource {
     this.clusterName = cluster.name;
     this.oidcProviderArn = oidc.arn;
     this.oidcIssuerUrl = issuer;
+    this.clusterSecurityGroupId = cluster.vpcConfig.clusterSecurityGroupId;
     this.registerOutputs({ clusterName: this.clusterName, oidcProviderArn: this.oidcProviderArn });
   }
 }
