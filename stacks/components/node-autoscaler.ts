@@ -368,8 +368,11 @@ export class NodeAutoscaler extends pulumi.ComponentResource {
             annotations: { 'eks.amazonaws.com/role-arn': controllerRole.arn },
           },
           settings: { clusterName: eksName, interruptionQueue: queue.name },
-          // Karpenter's guide: a guaranteed 1 CPU / 1Gi per replica.
           controller: {
+            // The node group's IMDS hop limit of 1 keeps pods off the metadata service, where
+            // Karpenter would otherwise look up its region at start.
+            env: [{ name: 'AWS_REGION', value: cfg.region }],
+            // Karpenter's guide: a guaranteed 1 CPU / 1Gi per replica.
             resources: {
               requests: { cpu: '1', memory: '1Gi' },
               limits: { cpu: '1', memory: '1Gi' },

@@ -335,6 +335,13 @@ export function assertNodeAutoscaler(e: Evaluation, tier: Tier, clusterName: str
   assert.equal(release.inputs.version, '1.14.1');
   assert.equal(release.inputs.namespace, 'kube-system');
   assert.equal(at(release.inputs, 'values.settings.clusterName'), clusterName);
+  const region = e.config['archibald:region'];
+  assert.ok(region);
+  assert.deepEqual(
+    at(release.inputs, 'values.controller.env'),
+    [{ name: 'AWS_REGION', value: region }],
+    'the region without IMDS (hop limit 1 keeps pods off it)',
+  );
 
   // The interruption queue: Karpenter reads the queue EventBridge writes to.
   const queue = one(e, 'aws:sqs/queue:Queue');
