@@ -11,8 +11,10 @@ import { Cache } from './components/cache.js';
 import { Cdn } from './components/cdn.js';
 import { Cluster } from './components/cluster.js';
 import { CNPG_CLUSTER, Database, DATABASE_NAME, DATABASE_USER } from './components/database.js';
+import { MetricsServer } from './components/metrics-server.js';
 import { Monitoring } from './components/monitoring.js';
 import { Network } from './components/network.js';
+import { NodeAutoscaler } from './components/node-autoscaler.js';
 import { Runtime } from './components/runtime.js';
 import { Secrets } from './components/secrets.js';
 import { TIERS } from './tiers.js';
@@ -44,6 +46,10 @@ export default async function main(): Promise<Record<string, unknown>> {
     { providers: awsProviders },
   );
   const providers = [...awsProviders, cluster.provider];
+
+  // Nodes follow the pods (Karpenter, on EKS) and the API's HPA has CPU metrics to scale on.
+  if (cfg.clusterMode === 'eks') new NodeAutoscaler('nodes', { cfg, tier, cluster }, { providers });
+  new MetricsServer('metrics-server', { cfg, tier, cluster }, { providers });
 
   let cdn: Cdn | undefined;
   if (cfg.storageMode === 's3') {

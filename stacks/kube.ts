@@ -51,6 +51,19 @@ export function containerResources(r: {
   };
 }
 
+/**
+ * Where Helm fetches a pinned chart from. An OCI registry is no chart repository (it has no
+ * index.yaml to `--repo` against): Helm takes the chart's full `oci://` reference as the chart.
+ */
+export function chartSource(pinned: {
+  repo: string;
+  chart: string;
+}): Pick<ReleaseArgs, 'chart' | 'repositoryOpts'> {
+  return pinned.repo.startsWith('oci://')
+    ? { chart: `${pinned.repo.replace(/\/+$/, '')}/${pinned.chart}` }
+    : { chart: pinned.chart, repositoryOpts: { repo: pinned.repo } };
+}
+
 /** A Helm release of one of the pinned charts (PINNED.charts): repository and version come from there. */
 export function pinnedChartRelease(
   resourceName: string,
@@ -59,9 +72,5 @@ export function pinnedChartRelease(
   opts: CustomResourceOptions,
 ): Release {
   const pinned = PINNED.charts[chart];
-  return new Release(
-    resourceName,
-    { ...args, chart: pinned.chart, version: pinned.version, repositoryOpts: { repo: pinned.repo } },
-    opts,
-  );
+  return new Release(resourceName, { ...args, ...chartSource(pinned), version: pinned.version }, opts);
 }

@@ -407,7 +407,19 @@ export const PINNED = {
       chart: 'cloudnative-pg',
       version: '0.29.0',
     },
+    // Karpenter publishes its chart only to an OCI registry (pinnedChartRelease handles oci://).
+    karpenter: { repo: 'oci://public.ecr.aws/karpenter', chart: 'karpenter', version: '1.14.1' },
+    metricsServer: {
+      repo: 'https://kubernetes-sigs.github.io/metrics-server/',
+      chart: 'metrics-server',
+      version: '3.13.1',
+    },
   },
+  /**
+   * The EKS-optimized AL2023 release Karpenter launches (the alias resolves the AMI of the cluster's
+   * Kubernetes version). Pinned: an `@latest` alias would roll every node onto an untested AMI.
+   */
+  karpenterAmiAlias: 'al2023@v20260903',
   vaultImage: 'hashicorp/vault:2.0.4',
   awsCliImage: 'amazon/aws-cli:2.31.8',
   postgresExporterImage: 'quay.io/prometheuscommunity/postgres-exporter:v0.18.1',

@@ -39,6 +39,8 @@ export class Cluster extends pulumi.ComponentResource {
   readonly clusterName: pulumi.Output<string> | undefined;
   readonly oidcProviderArn: pulumi.Output<string> | undefined;
   readonly oidcIssuerUrl: pulumi.Output<string> | undefined;
+  /** The security group EKS made for the control plane and nodes (node-to-node and control-plane traffic). */
+  readonly clusterSecurityGroupId: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super('archibald:cluster:Cluster', name, {}, opts);
@@ -58,6 +60,7 @@ export class Cluster extends pulumi.ComponentResource {
       this.clusterName = undefined;
       this.oidcProviderArn = undefined;
       this.oidcIssuerUrl = undefined;
+      this.clusterSecurityGroupId = undefined;
       this.registerOutputs({});
       return;
     }
@@ -223,7 +226,8 @@ export class Cluster extends pulumi.ComponentResource {
         launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
         tags,
       },
-      { parent: this, dependsOn: [...nodePolicies, vpcCni], ignoreChanges: ['scalingConfig.desiredSize'] },
+      // A fixed-size system group (Karpenter adds the runtime's nodes): desiredSize is managed here too.
+      { parent: this, dependsOn: [...nodePolicies, vpcCni] },
     );
 
     // EKS ships no volume driver and, since 1.30, no default StorageClass: without the EBS CSI
@@ -313,6 +317,7 @@ export class Cluster extends pulumi.ComponentResource {
     this.clusterName = cluster.name;
     this.oidcProviderArn = oidc.arn;
     this.oidcIssuerUrl = issuer;
+    this.clusterSecurityGroupId = cluster.vpcConfig.clusterSecurityGroupId;
     this.registerOutputs({ clusterName: this.clusterName, oidcProviderArn: this.oidcProviderArn });
   }
 }

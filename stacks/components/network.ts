@@ -6,6 +6,9 @@ import { awsTags, clusterName } from '../naming.js';
 import { natGatewayCount, planSubnets } from '../planning/network.js';
 import type { Tier } from '../tiers.js';
 
+/** The tag Karpenter discovers node subnets and security groups by; its value is the cluster name. */
+export const KARPENTER_DISCOVERY_TAG = 'karpenter.sh/discovery';
+
 export interface NetworkArgs {
   readonly cfg: StackConfig;
   readonly tier: Tier;
@@ -37,6 +40,8 @@ export class Network extends pulumi.ComponentResource {
     const plan = planSubnets(tier.network.vpcCidr, tier.network.azCount);
     const azs = getAvailabilityZonesOutput({ state: 'available' }, child);
     const clusterTag = `kubernetes.io/cluster/${clusterName(cfg)}`;
+    // Karpenter's EC2NodeClass selects the subnets and security groups its nodes get by this tag.
+    const discovery = { [KARPENTER_DISCOVERY_TAG]: clusterName(cfg) };
 
     const vpc = new ec2.Vpc(
       `${name}-vpc`,
@@ -118,6 +123,7 @@ export class Network extends pulumi.ComponentResource {
             Name: `archibald-${cfg.stack}-private-${i}`,
             'kubernetes.io/role/internal-elb': '1',
             [clusterTag]: 'shared',
+            ...discovery,
           }),
         },
         child,
@@ -155,7 +161,8 @@ export class Network extends pulumi.ComponentResource {
             description: 'nodes reach AWS APIs, providers and the data stores',
           },
         ],
-        tags: tags({ Name: `archibald-${cfg.stack}-nodes` }),
+        // Karpenter's nodes carry this group too, so the data stores admit them like the others.
+        tags: tags({ Name: `archibald-${cfg.stack}-nodes`, ...discovery }),
       },
       child,
     );

@@ -368,7 +368,11 @@ export class Runtime extends pulumi.ComponentResource {
           template: {
             metadata: {
               labels: workerLabels,
-              annotations: secretFiles.apply((f) => vaultAgentAnnotations(f)),
+              // A node autoscaler never drains a worker's node to save money mid-video (planning/nodes.ts).
+              annotations: secretFiles.apply((f) => ({
+                ...vaultAgentAnnotations(f),
+                'karpenter.sh/do-not-disrupt': 'true',
+              })),
             },
             spec: podSpec(
               'worker',

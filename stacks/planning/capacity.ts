@@ -35,18 +35,23 @@ export interface NodeGroupSize {
 }
 
 /**
- * Node group bounds: the minimum fits the baseline (API replicas, minimum workers) plus the
- * system nodes; the maximum fits every autoscaler at its ceiling. At least one node per AZ so a
- * zone loss never leaves the group empty.
+ * Nodes of the tier's size that hold the runtime with every autoscaler at its ceiling (API HPA
+ * maximum, KEDA's worker maximum) plus one surge pod of each Deployment's rolling update.
+ */
+export function runtimePeakNodes(tier: Tier): number {
+  return Math.ceil(
+    nodesFor(tier.api.maxReplicas + 1, tier.api.requests, tier) +
+      nodesFor(tier.scale.workers + 1, tier.worker.requests, tier),
+  );
+}
+
+/**
+ * The managed node group is the system node group: a fixed floor of the tier's systemNodes (at
+ * least one per AZ, so a zone loss never leaves it empty) that runs the platform pods and the
+ * Karpenter controller, which must never run on nodes it provisions. Karpenter's NodePool adds
+ * the nodes the runtime needs (planning/nodes.ts). Nothing scales this group, so min = max.
  */
 export function nodeGroupSize(tier: Tier): NodeGroupSize {
-  const baseline =
-    nodesFor(tier.api.replicas, tier.api.requests, tier) +
-    nodesFor(tier.worker.minReplicas, tier.worker.requests, tier);
-  const peak =
-    nodesFor(tier.api.maxReplicas, tier.api.requests, tier) +
-    nodesFor(tier.scale.workers, tier.worker.requests, tier);
-  const min = Math.max(tier.network.azCount, Math.ceil(baseline) + tier.nodes.systemNodes);
-  const max = Math.max(min, Math.ceil(peak) + tier.nodes.systemNodes);
-  return { min, desired: min, max };
+  const size = Math.max(tier.network.azCount, tier.nodes.systemNodes);
+  return { min: size, desired: size, max: size };
 }

@@ -7,6 +7,7 @@ import type { Evaluation } from './harness.js';
 import {
   assertEverythingParented,
   assertExplicitProviders,
+  assertMetricsServer,
   assertMonitoring,
   assertRuntime,
   container,
@@ -37,6 +38,15 @@ test('dev needs no AWS: no AWS resource, provider or invoke', () => {
   assert.equal(counts['archibald:network:Network'], undefined);
   assert.equal(counts['archibald:cdn:Cdn'], undefined, 'no CDN in dev');
   assert.equal(counts['archibald:backups:Backups'], undefined, 'no backups in dev');
+  assert.equal(counts['archibald:nodes:NodeAutoscaler'], undefined, 'kind has no nodes to add');
+  assert.deepEqual(
+    e.resources.filter((r) => r.type.startsWith('kubernetes:karpenter.')).map((r) => r.type),
+    [],
+  );
+});
+
+test("dev metrics-server feeds the API HPA and accepts kind kubelets' self-signed certificates", () => {
+  assertMetricsServer(e, tier, true);
 });
 
 test('dev Redis: the official image as a StatefulSet with AOF and noeviction', () => {

@@ -379,6 +379,48 @@ function awsState(
     }
     case 'aws:ecr/lifecyclePolicy:LifecyclePolicy':
       return { id: str(inputs.repository, name), state: { registryId: ACCOUNT } };
+    case 'aws:iam/instanceProfile:InstanceProfile': {
+      const profileName = str(inputs.name, `${name}-${id(name, 7)}`);
+      return {
+        id: profileName,
+        state: {
+          name: profileName,
+          arn: `arn:aws:iam::${ACCOUNT}:instance-profile/${profileName}`,
+          uniqueId: `AIPA${id(name, 16).toUpperCase()}`,
+        },
+      };
+    }
+    case 'aws:eks/accessEntry:AccessEntry': {
+      const cluster = str(inputs.clusterName, 'cluster');
+      const principal = str(inputs.principalArn, `arn:aws:iam::${ACCOUNT}:role/${name}`);
+      const roleName = principal.split('/').pop() ?? name;
+      return {
+        id: `${cluster}:${principal}`,
+        state: {
+          accessEntryArn: arn('eks', `access-entry/${cluster}/role/${ACCOUNT}/${roleName}/${id(name, 36)}`),
+          kubernetesGroups: inputs.type === 'EC2_LINUX' ? ['system:nodes'] : [],
+          userName: inputs.type === 'EC2_LINUX' ? 'system:node:{{EC2PrivateDNSName}}' : principal,
+        },
+      };
+    }
+    case 'aws:sqs/queue:Queue': {
+      const queueName = str(inputs.name, `${name}-${id(name, 7)}`);
+      const url = `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${queueName}`;
+      return { id: url, state: { name: queueName, url, arn: arn('sqs', queueName) } };
+    }
+    case 'aws:sqs/queuePolicy:QueuePolicy':
+      return { id: str(inputs.queueUrl, name), state: {} };
+    case 'aws:cloudwatch/eventRule:EventRule': {
+      const ruleName = str(inputs.name, `${name}-${id(name, 7)}`);
+      return {
+        id: ruleName,
+        state: { name: ruleName, arn: arn('events', `rule/${ruleName}`), state: 'ENABLED' },
+      };
+    }
+    case 'aws:cloudwatch/eventTarget:EventTarget':
+      return { id: `${str(inputs.rule, name)}-${str(inputs.targetId, id(name, 8))}`, state: {} };
+    case 'aws:ec2/tag:Tag':
+      return { id: `${str(inputs.resourceId, name)},${str(inputs.key, name)}`, state: {} };
     case 'random:index/randomPassword:RandomPassword': {
       const length = typeof inputs.length === 'number' ? inputs.length : 16;
       const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -417,6 +459,8 @@ export const KNOWN_KUBERNETES_TYPES = new Set([
   'kubernetes:monitoring.coreos.com/v1:ServiceMonitor',
   'kubernetes:monitoring.coreos.com/v1:PodMonitor',
   'kubernetes:postgresql.cnpg.io/v1:Cluster',
+  'kubernetes:karpenter.sh/v1:NodePool',
+  'kubernetes:karpenter.k8s.aws/v1:EC2NodeClass',
 ]);
 
 export const COMPONENT_TYPES = new Set([
@@ -429,6 +473,8 @@ export const COMPONENT_TYPES = new Set([
   'archibald:cdn:Cdn',
   'archibald:backups:Backups',
   'archibald:runtime:Runtime',
+  'archibald:nodes:NodeAutoscaler',
+  'archibald:metrics:MetricsServer',
 ]);
 
 function kubernetesState(type: string, name: string, inputs: Inputs): { id: string; state: State } {

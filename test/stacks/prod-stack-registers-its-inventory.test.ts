@@ -8,8 +8,12 @@ import type { Evaluation } from './harness.js';
 import {
   assertEverythingParented,
   assertExplicitProviders,
+  assertMetricsServer,
   assertMonitoring,
+  assertNodeAutoscaler,
   assertRuntime,
+  NODE_AUTOSCALER_INVENTORY,
+  nodeAutoscalerInventory,
   under,
 } from './inventory.js';
 
@@ -37,6 +41,8 @@ test('prod has one of each component, everything parented, explicit providers', 
     'cdn:Cdn',
     'backups:Backups',
     'runtime:Runtime',
+    'nodes:NodeAutoscaler',
+    'metrics:MetricsServer',
   ]) {
     assert.equal(counts[`archibald:${c}`], 1, c);
   }
@@ -331,4 +337,12 @@ test('prod outputs the endpoints, with the kubeconfig and Grafana password secre
     if (!output.secret && output.value !== undefined)
       assert.ok(!/password|token|kubeconfig/i.test(key) || key === 'vaultConfigured', `${key} is not secret`);
   }
+});
+
+test('prod nodes: Karpenter scales nodes from the tier, metrics-server feeds the CPU HPA', () => {
+  assert.equal(countByType(e)['archibald:nodes:NodeAutoscaler'], 1);
+  assert.equal(countByType(e)['archibald:metrics:MetricsServer'], 1);
+  assert.deepEqual(nodeAutoscalerInventory(e), NODE_AUTOSCALER_INVENTORY);
+  assertNodeAutoscaler(e, tier, 'archibald-prod');
+  assertMetricsServer(e, tier, false);
 });

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { PINNED } from '../../stacks/tiers.js';
-import { evaluateStack } from './harness.js';
+import { at, evaluateStack } from './harness.js';
 import type { Evaluation } from './harness.js';
 import {
   chartDefaults,
+  chartName,
   chartsSkip,
   crdsSkip,
   loadCrdValidators,
@@ -15,7 +16,13 @@ import {
 } from './schemas.js';
 
 /** API groups that come from CRDs (validated against the pinned CRDs), not the core schema. */
-const CRD_GROUPS = ['keda.sh/', 'monitoring.coreos.com/', 'postgresql.cnpg.io/'];
+const CRD_GROUPS = [
+  'keda.sh/',
+  'monitoring.coreos.com/',
+  'postgresql.cnpg.io/',
+  'karpenter.sh/',
+  'karpenter.k8s.aws/',
+];
 
 export function assertKubernetesObjectsValid(e: Evaluation): number {
   const objects = e.resources.filter(
@@ -52,9 +59,18 @@ const PINNED_CHARTS = Object.values(PINNED.charts);
 export function assertHelmValuesReal(e: Evaluation): number {
   const releases = e.resources.filter((r) => r.type === 'kubernetes:helm.sh/v3:Release');
   for (const release of releases) {
-    const chart = String(release.inputs.chart);
+    const chart = chartName(String(release.inputs.chart));
     const pinned = PINNED_CHARTS.find((c) => c.chart === chart);
     assert.ok(pinned, `${chart} is a pinned chart`);
+    assert.equal(
+      release.inputs.chart,
+      pinned.repo.startsWith('oci://') ? `${pinned.repo}/${pinned.chart}` : pinned.chart,
+      `${chart}: fetched from its pinned repository`,
+    );
+    if (!pinned.repo.startsWith('oci://'))
+      assert.equal(at(release.inputs, 'repositoryOpts.repo'), pinned.repo, `${chart}: pinned repository`);
+    else
+      assert.equal(release.inputs.repositoryOpts, undefined, `${chart}: an OCI chart has no index to --repo`);
     assert.equal(release.inputs.version, pinned.version, `${chart} version pinned`);
     assert.equal(
       chartDefaults(chart).version,

@@ -137,7 +137,14 @@ const CHART_DIRS: Record<string, string> = {
   vault: 'vault',
   keda: 'keda',
   'cloudnative-pg': 'cloudnative-pg',
+  karpenter: 'karpenter',
+  'metrics-server': 'metrics-server',
 };
+
+/** The chart name of a Release's `chart` input: a plain name, or the last segment of an oci:// reference. */
+export function chartName(chart: string): string {
+  return chart.startsWith('oci://') ? (chart.split('/').pop() ?? chart) : chart;
+}
 
 /**
  * Keys of a subchart that the parent chart passes through but does not declare in its own

@@ -7,8 +7,12 @@ import type { Evaluation } from './harness.js';
 import {
   assertEverythingParented,
   assertExplicitProviders,
+  assertMetricsServer,
   assertMonitoring,
+  assertNodeAutoscaler,
   assertRuntime,
+  NODE_AUTOSCALER_INVENTORY,
+  nodeAutoscalerInventory,
 } from './inventory.js';
 
 const tier = TIERS.staging;
@@ -82,4 +86,12 @@ test('staging monitoring and runtime follow the tier', () => {
   assert.equal(data.S3_BUCKET, 'archibald-staging-videos-123456789012');
   assert.equal(data.CDN_BASE_URL, 'https://cdn.staging.archibald.example.com');
   assert.equal(data.ANTHROPIC_API_KEY_FILE, '/vault/secrets/anthropic-api-key');
+});
+
+test('staging nodes: Karpenter scales nodes from the tier, metrics-server feeds the CPU HPA', () => {
+  assert.equal(countByType(e)['archibald:nodes:NodeAutoscaler'], 1);
+  assert.equal(countByType(e)['archibald:metrics:MetricsServer'], 1);
+  assert.deepEqual(nodeAutoscalerInventory(e), NODE_AUTOSCALER_INVENTORY);
+  assertNodeAutoscaler(e, tier, 'archibald-staging');
+  assertMetricsServer(e, tier, false);
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { workerConcurrency, cpuMillis, memoryMiB, nodeGroupSize } from '../../stacks/planning/capacity.js';
+import { nodePoolLimits } from '../../stacks/planning/nodes.js';
 import { apiScaling, workerScaling } from '../../stacks/planning/scaling.js';
 import { TIERS, TIER_NAMES } from '../../stacks/tiers.js';
 
@@ -72,22 +73,23 @@ test('quantity parsing rejects what Kubernetes would not mean', () => {
   assert.throws(() => memoryMiB('2GB'), /invalid memory quantity "2GB"/);
 });
 
-test('node groups fit the baseline at min and every autoscaler ceiling at max', () => {
+test('the system node group holds the tier systemNodes, one per AZ; Karpenter holds every autoscaler ceiling', () => {
   for (const tier of Object.values(TIERS)) {
     const size = nodeGroupSize(tier);
     assert.ok(size.min >= tier.network.azCount, `${tier.name}: at least one node per AZ`);
-    assert.ok(size.min <= size.desired && size.desired <= size.max, tier.name);
+    assert.ok(size.min >= tier.nodes.systemNodes, `${tier.name}: the tier's system nodes`);
+    assert.deepEqual([size.desired, size.max], [size.min, size.min], `${tier.name}: a fixed floor`);
     const peakCpu =
       tier.api.maxReplicas * cpuMillis(tier.api.requests.cpu) +
       tier.scale.workers * cpuMillis(tier.worker.requests.cpu);
-    const appNodes = size.max - tier.nodes.systemNodes;
+    const limits = nodePoolLimits(tier);
     assert.ok(
-      appNodes * tier.nodes.vcpu * 1000 >= peakCpu,
-      `${tier.name}: ${appNodes} nodes hold ${peakCpu}m of requests`,
+      Number(limits.cpu) * 1000 >= peakCpu,
+      `${tier.name}: the NodePool's ${limits.cpu} vCPUs hold ${peakCpu}m of requests`,
     );
   }
-  // Larger tiers never get fewer nodes at the ceiling (same instance family in staging and prod).
-  assert.ok(nodeGroupSize(TIERS.prod).max > nodeGroupSize(TIERS.staging).max);
+  // Larger tiers never get a lower ceiling (same instance family in staging and prod).
+  assert.ok(nodePoolLimits(TIERS.prod).nodes > nodePoolLimits(TIERS.staging).nodes);
 });
 
 test('API autoscaling starts at the tier replicas and the budget keeps all but one', () => {
