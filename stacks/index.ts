@@ -11,6 +11,7 @@ import { Cache } from './components/cache.js';
 import { Cdn } from './components/cdn.js';
 import { Cluster } from './components/cluster.js';
 import { CNPG_CLUSTER, Database, DATABASE_NAME, DATABASE_USER } from './components/database.js';
+import { LoadBalancerController } from './components/load-balancer-controller.js';
 import { Monitoring } from './components/monitoring.js';
 import { Network } from './components/network.js';
 import { Runtime } from './components/runtime.js';
@@ -36,6 +37,11 @@ export default async function main(): Promise<Record<string, unknown>> {
     { providers: awsProviders },
   );
   const providers = [...awsProviders, cluster.provider];
+
+  // EKS: the controller of the "alb" IngressClass; the API's and Grafana's Ingresses share its ALB.
+  const ingressController = network
+    ? new LoadBalancerController('ingress', { cfg, tier, cluster, network }, { providers })
+    : undefined;
 
   let cdn: Cdn | undefined;
   if (cfg.storageMode === 's3') {
@@ -91,6 +97,7 @@ export default async function main(): Promise<Record<string, unknown>> {
       scrapeVault: tier.vault.ha,
       deployExporters: vault.configured,
       ...(cfg.databaseMode === 'in-cluster' ? { cloudNativePgCluster: CNPG_CLUSTER } : {}),
+      ...(ingressController ? { ingressController } : {}),
     },
     { providers },
   );
@@ -115,7 +122,8 @@ export default async function main(): Promise<Record<string, unknown>> {
       prometheusUrl: monitoring.prometheusUrl,
       vaultReady: vault.ready,
       inClusterDataStores: cfg.cacheMode === 'in-cluster' && cfg.databaseMode === 'in-cluster',
-      ...(network ? { vpcCidr: network.vpcCidr } : {}),
+      ...(network ? { vpcCidr: network.vpcCidr, loadBalancerSubnetCidrs: network.publicSubnetCidrs } : {}),
+      ...(ingressController ? { ingressController } : {}),
     });
   } else {
     runtime.deferDeploy();
@@ -144,6 +152,7 @@ export default async function main(): Promise<Record<string, unknown>> {
   return {
     tier: cfg.tier,
     apiUrl: runtime.apiUrl,
+    // The shared ALB: both the API's and Grafana's DNS names point here (CNAME or alias).
     apiLoadBalancerHostname: runtime.loadBalancerHostname,
     apiCertificateValidation: runtime.certificateValidationRecords,
     cdnDomain: cdn?.domainName,
@@ -151,6 +160,7 @@ export default async function main(): Promise<Record<string, unknown>> {
     cdnCertificateValidation: cdn?.certificateValidationRecords,
     videosBucket: cdn?.bucketName,
     grafanaUrl: monitoring.grafanaUrl,
+    grafanaCertificateValidation: monitoring.grafanaCertificateValidation,
     grafanaAdminPassword: monitoring.grafanaAdminPassword,
     dbPrimaryEndpoint: database.primaryHost,
     dbReaderEndpoint: database.readerHost,

@@ -409,6 +409,7 @@ export const COMPONENT_TYPES = new Set([
   'archibald:cdn:Cdn',
   'archibald:backups:Backups',
   'archibald:runtime:Runtime',
+  'archibald:ingress:LoadBalancerController',
 ]);
 
 function kubernetesState(type: string, name: string, inputs: Inputs): { id: string; state: State } {
@@ -423,6 +424,24 @@ function kubernetesState(type: string, name: string, inputs: Inputs): { id: stri
         ? {
             loadBalancer: {
               ingress: [{ hostname: `a${id(name, 31)}-${id(name + 'lb', 16)}.elb.eu-west-1.amazonaws.com` }],
+            },
+          }
+        : { loadBalancer: {} };
+  }
+  if (type === 'kubernetes:networking.k8s.io/v1:Ingress') {
+    // The AWS Load Balancer Controller reports the ALB of the Ingress' group (one per group.name).
+    const spec = (inputs.spec ?? {}) as Record<string, unknown>;
+    const annotations = (metadata.annotations ?? {}) as Record<string, string>;
+    const group = annotations['alb.ingress.kubernetes.io/group.name'];
+    state.status =
+      spec.ingressClassName === 'alb' && group
+        ? {
+            loadBalancer: {
+              ingress: [
+                {
+                  hostname: `k8s-${group.replace(/[^a-z0-9]/g, '').slice(0, 8)}-${id(group, 10)}-${id(group + 'alb', 10)}.eu-west-1.elb.amazonaws.com`,
+                },
+              ],
             },
           }
         : { loadBalancer: {} };

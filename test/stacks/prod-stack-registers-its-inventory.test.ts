@@ -309,8 +309,12 @@ test('prod runtime: replicas, probes, scaling and policies from the tier', () =>
     ),
     'no wildcard actions',
   );
-  const lb = one(e, 'kubernetes:core/v1:Service', 'runtime-api-public');
-  assert.equal(at(lb.inputs, 'spec.type'), 'LoadBalancer');
+  assert.equal(
+    ofType(e, 'kubernetes:core/v1:Service').filter((s) => at(s.inputs, 'spec.type') === 'LoadBalancer')
+      .length,
+    0,
+    'no Service of type LoadBalancer: the API is an Ingress of the shared ALB',
+  );
   assert.equal(one(e, 'aws:ecr/repository:Repository').inputs.imageTagMutability, 'IMMUTABLE');
 });
 
@@ -318,7 +322,7 @@ test('prod outputs the endpoints, with the kubeconfig and Grafana password secre
   const value = (key: string): string => String(e.outputs[key]?.value);
   assert.equal(value('apiUrl'), 'https://archibald.example.com');
   assert.equal(value('cdnDomain'), 'cdn.archibald.example.com');
-  assert.equal(value('grafanaUrl'), 'http://grafana.archibald.example.com');
+  assert.equal(value('grafanaUrl'), 'https://grafana.archibald.example.com');
   assert.match(value('dbPrimaryEndpoint'), /^archibald-prod-postgres\..+\.rds\.amazonaws\.com$/);
   assert.equal(value('dbReaderEndpoint'), 'reader.db.prod.archibald.internal');
   assert.match(value('redisConfigurationEndpoint'), /^clustercfg\..+:6379$/);
