@@ -10,6 +10,7 @@ import {
   assertRuntime,
   container,
 } from './inventory.js';
+import { assertDevPortsMatchKind, assertEveryIngressIsServed } from './exposure.js';
 
 const tier = TIERS.dev;
 let e: Evaluation;
@@ -125,4 +126,9 @@ test('dev outputs keep the Vault root token and Grafana password secret', () => 
   assert.equal(e.outputs.grafanaAdminPassword?.secret, true);
   assert.equal(e.outputs.kubeconfig?.value, undefined, 'dev uses your own kubeconfig');
   assert.equal(e.outputs.grafanaUrl?.value, 'http://grafana.archibald.localtest.me:3000');
+});
+
+test("dev exposure: kind's config forwards exactly the NodePorts the stack renders, on the URLs' ports", () => {
+  assert.equal(assertEveryIngressIsServed(e), 0);
+  assertDevPortsMatchKind(e, 'archibald.localtest.me');
 });

@@ -12,6 +12,12 @@ import {
   assertRuntime,
   under,
 } from './inventory.js';
+import {
+  assertEveryIngressIsServed,
+  assertHttpsEndpoints,
+  assertLoadBalancerController,
+  assertLoadBalancerReachesPods,
+} from './exposure.js';
 
 const tier = TIERS.prod;
 let e: Evaluation;
@@ -333,4 +339,18 @@ test('prod outputs the endpoints, with the kubeconfig and Grafana password secre
     if (!output.secret && output.value !== undefined)
       assert.ok(!/password|token|kubeconfig/i.test(key) || key === 'vaultConfigured', `${key} is not secret`);
   }
+});
+
+test('prod exposure: every Ingress has a class the installed AWS Load Balancer Controller serves', () => {
+  assert.equal(assertEveryIngressIsServed(e), 2);
+  assert.equal(countByType(e)['archibald:ingress:LoadBalancerController'], 1);
+});
+
+test('prod exposure: the controller from the pinned chart, its role trusted by its service account only', () => {
+  assertLoadBalancerController(e, tier, 'eu-west-1');
+});
+
+test('prod exposure: API and Grafana on HTTPS with issued ACM certificates for their hosts, one ALB', () => {
+  assertHttpsEndpoints(e, 'archibald.example.com');
+  assertLoadBalancerReachesPods(e);
 });

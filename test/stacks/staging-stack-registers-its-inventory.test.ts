@@ -10,6 +10,12 @@ import {
   assertMonitoring,
   assertRuntime,
 } from './inventory.js';
+import {
+  assertEveryIngressIsServed,
+  assertHttpsEndpoints,
+  assertLoadBalancerController,
+  assertLoadBalancerReachesPods,
+} from './exposure.js';
 
 const tier = TIERS.staging;
 let e: Evaluation;
@@ -78,4 +84,11 @@ test('staging monitoring and runtime follow the tier', () => {
   assert.equal(data.S3_BUCKET, 'archibald-staging-videos');
   assert.equal(data.CDN_BASE_URL, 'https://cdn.staging.archibald.example.com');
   assert.equal(data.ANTHROPIC_API_KEY_FILE, '/vault/secrets/anthropic-api-key');
+});
+
+test('staging exposure: HTTPS API and Grafana on the ALB of the AWS Load Balancer Controller', () => {
+  assert.equal(assertEveryIngressIsServed(e), 2);
+  assertLoadBalancerController(e, tier, 'eu-west-1');
+  assertHttpsEndpoints(e, 'staging.archibald.example.com');
+  assertLoadBalancerReachesPods(e);
 });
