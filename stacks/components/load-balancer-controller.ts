@@ -298,6 +298,11 @@ export function loadBalancerControllerValues(a: {
     ingressClass: ALB_INGRESS_CLASS,
     createIngressClassResource: true,
     defaultTargetType: 'ip',
+    // Its webhook (failurePolicy Fail) sees every Service created in the cluster, and while the
+    // controller is not yet ready it refuses them all: the other releases of the first `up` would
+    // fail (kubernetes-sigs/aws-load-balancer-controller#4140). The stacks make no Service of
+    // type LoadBalancer; the public entries are Ingresses.
+    enableServiceMutatorWebhook: false,
     // Not used, and their permissions are left out of the policy above.
     enableShield: false,
     enableWaf: false,

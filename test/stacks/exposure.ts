@@ -267,6 +267,11 @@ export function assertLoadBalancerController(e: Evaluation, tier: Tier, region: 
   for (const addon of ['waf-regional:', 'wafv2:', 'shield:']) {
     assert.ok(!actions.some((a) => a.startsWith(addon)), `no ${addon} permission`);
   }
+  assert.equal(
+    values.enableServiceMutatorWebhook,
+    false,
+    'no webhook on every Service create that refuses them while the controller starts',
+  );
   assert.deepEqual(
     [values.enableWaf, values.enableWafv2, values.enableShield],
     [false, false, false],
