@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { Tier } from '../../stacks/tiers.js';
-import { REPO_ROOT, at, kubernetesObject, ofType, one } from './harness.js';
+import { REPO_ROOT, at, countByType, kubernetesObject, ofType, one } from './harness.js';
+import { under } from './inventory.js';
 import type { Evaluation, RegisteredResource } from './harness.js';
 import { chartDefaults } from './schemas.js';
 
@@ -380,4 +381,24 @@ export function assertDevPortsMatchKind(e: Evaluation, domain: string): void {
   assert.equal(data.PUBLIC_BASE_URL, apiUrl, 'video links point at the port the host forwards');
   const grafanaIni = (at(kps(e).inputs, 'values.grafana') as Record<string, unknown>)['grafana.ini'];
   assert.equal(at(grafanaIni, 'server.root_url'), grafanaUrl, "Grafana's root_url is the forwarded URL");
+}
+
+export function assertExposureInventory(e: Evaluation): void {
+  const counts = countByType(e);
+  assert.equal(counts['archibald:ingress:LoadBalancerController'], 1, 'one load balancer controller');
+  const lbc = 'archibald:ingress:LoadBalancerController';
+  assert.deepEqual(
+    [
+      under(e, lbc, 'aws:iam/role:Role').length,
+      under(e, lbc, 'aws:iam/rolePolicy:RolePolicy').length,
+      under(e, lbc, 'kubernetes:helm.sh/v3:Release').length,
+    ],
+    [1, 1, 1],
+    'the controller: its role, its policy, its release',
+  );
+  assert.equal(counts['kubernetes:networking.k8s.io/v1:Ingress'], 1, "the API's (Grafana's is the chart's)");
+  assert.equal(counts['aws:acm/certificate:Certificate'], 3, 'CDN, API and Grafana certificates');
+  assert.equal(counts['aws:acm/certificateValidation:CertificateValidation'], 3);
+  assert.equal(under(e, 'archibald:monitoring:Monitoring', 'aws:acm/certificate:Certificate').length, 1);
+  assert.equal(under(e, 'archibald:runtime:Runtime', 'aws:acm/certificate:Certificate').length, 1);
 }

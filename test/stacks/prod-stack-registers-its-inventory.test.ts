@@ -14,6 +14,7 @@ import {
 } from './inventory.js';
 import {
   assertEveryIngressIsServed,
+  assertExposureInventory,
   assertHttpsEndpoints,
   assertLoadBalancerController,
   assertLoadBalancerReachesPods,
@@ -343,7 +344,7 @@ test('prod outputs the endpoints, with the kubeconfig and Grafana password secre
 
 test('prod exposure: every Ingress has a class the installed AWS Load Balancer Controller serves', () => {
   assert.equal(assertEveryIngressIsServed(e), 2);
-  assert.equal(countByType(e)['archibald:ingress:LoadBalancerController'], 1);
+  assertExposureInventory(e);
 });
 
 test('prod exposure: the controller from the pinned chart, its role trusted by its service account only', () => {

@@ -12,6 +12,7 @@ import {
 } from './inventory.js';
 import {
   assertEveryIngressIsServed,
+  assertExposureInventory,
   assertHttpsEndpoints,
   assertLoadBalancerController,
   assertLoadBalancerReachesPods,
@@ -88,6 +89,7 @@ test('staging monitoring and runtime follow the tier', () => {
 
 test('staging exposure: HTTPS API and Grafana on the ALB of the AWS Load Balancer Controller', () => {
   assert.equal(assertEveryIngressIsServed(e), 2);
+  assertExposureInventory(e);
   assertLoadBalancerController(e, tier, 'eu-west-1');
   assertHttpsEndpoints(e, 'staging.archibald.example.com');
   assertLoadBalancerReachesPods(e);
