@@ -12,6 +12,7 @@ import { Cdn } from './components/cdn.js';
 import { Cluster } from './components/cluster.js';
 import { CNPG_CLUSTER, Database, DATABASE_NAME, DATABASE_USER } from './components/database.js';
 import { MetricsServer } from './components/metrics-server.js';
+import { LoadBalancerController } from './components/load-balancer-controller.js';
 import { Monitoring } from './components/monitoring.js';
 import { Network } from './components/network.js';
 import { NodeAutoscaler } from './components/node-autoscaler.js';
@@ -50,6 +51,10 @@ export default async function main(): Promise<Record<string, unknown>> {
   // Nodes follow the pods (Karpenter, on EKS) and the API's HPA has CPU metrics to scale on.
   if (cfg.clusterMode === 'eks') new NodeAutoscaler('nodes', { cfg, tier, cluster }, { providers });
   new MetricsServer('metrics-server', { cfg, tier, cluster }, { providers });
+  // EKS: the controller of the "alb" IngressClass; the API's and Grafana's Ingresses share its ALB.
+  const ingressController = network
+    ? new LoadBalancerController('ingress', { cfg, tier, cluster, network }, { providers })
+    : undefined;
 
   let cdn: Cdn | undefined;
   if (cfg.storageMode === 's3') {
@@ -105,6 +110,7 @@ export default async function main(): Promise<Record<string, unknown>> {
       scrapeVault: tier.vault.ha,
       deployExporters: vault.configured,
       ...(cfg.databaseMode === 'in-cluster' ? { cloudNativePgCluster: CNPG_CLUSTER } : {}),
+      ...(ingressController ? { ingressController } : {}),
     },
     { providers },
   );
@@ -130,7 +136,8 @@ export default async function main(): Promise<Record<string, unknown>> {
       vaultReady: vault.ready,
       dataStoresReady: [...database.ready, ...cache.ready],
       inClusterDataStores: cfg.cacheMode === 'in-cluster' && cfg.databaseMode === 'in-cluster',
-      ...(network ? { vpcCidr: network.vpcCidr } : {}),
+      ...(network ? { vpcCidr: network.vpcCidr, loadBalancerSubnetCidrs: network.publicSubnetCidrs } : {}),
+      ...(ingressController ? { ingressController } : {}),
     });
   } else {
     runtime.deferDeploy();
@@ -159,6 +166,7 @@ export default async function main(): Promise<Record<string, unknown>> {
   return {
     tier: cfg.tier,
     apiUrl: runtime.apiUrl,
+    // The shared ALB: both the API's and Grafana's DNS names point here (CNAME or alias).
     apiLoadBalancerHostname: runtime.loadBalancerHostname,
     apiCertificateValidation: runtime.certificateValidationRecords,
     cdnDomain: cdn?.domainName,
@@ -166,6 +174,7 @@ export default async function main(): Promise<Record<string, unknown>> {
     cdnCertificateValidation: cdn?.certificateValidationRecords,
     videosBucket: cdn?.bucketName,
     grafanaUrl: monitoring.grafanaUrl,
+    grafanaCertificateValidation: monitoring.grafanaCertificateValidation,
     grafanaAdminPassword: monitoring.grafanaAdminPassword,
     dbPrimaryEndpoint: database.primaryHost,
     dbReaderEndpoint: database.readerHost,

@@ -29,6 +29,8 @@ export const PHYSICAL_NAMES = {
   postgres: { service: 'RDS DB instance identifier', max: 63 },
   'postgres-final': { service: 'RDS DB snapshot identifier', max: 255 },
   runtime: { service: 'IAM role name', max: 64 },
+  'load-balancer-controller': { service: 'IAM role name', max: 64 },
+  public: { service: 'AWS Load Balancer Controller IngressGroup name', max: 63 },
   backups: { service: 'AWS Backup vault name', max: 50 },
   'backups-dr': { service: 'AWS Backup vault name', max: 50 },
   data: { service: 'AWS Backup selection name', max: 50 },

@@ -125,6 +125,13 @@ export interface Tier {
     /** Requests per 5 minutes per client IP before the rate-based rule blocks. */
     readonly rateLimitPer5Min: number;
   };
+  readonly ingress: {
+    /**
+     * AWS Load Balancer Controller pods (EKS). One leads, the others stand by; more than one keeps
+     * its admission webhooks (failurePolicy Fail for Ingresses) answering through a pod restart.
+     */
+    readonly controllerReplicas: number;
+  };
 }
 
 // Data points from the seeds, named so the table below reads as its origin.
@@ -197,6 +204,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
     vault: { ha: false, replicas: 1, storageGiB: 1 },
     storage: { localGiB: 20, noncurrentVersionDays: 7, accessLogRetentionDays: 7 },
     waf: { rateLimitPer5Min: 500 },
+    ingress: { controllerReplicas: 1 },
   },
   staging: {
     name: 'staging',
@@ -257,6 +265,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
     vault: { ha: true, replicas: 3, storageGiB: 10 },
     storage: { localGiB: 50, noncurrentVersionDays: 30, accessLogRetentionDays: 30 },
     waf: { rateLimitPer5Min: 1000 },
+    ingress: { controllerReplicas: 2 },
   },
   prod: {
     name: 'prod',
@@ -317,6 +326,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
     vault: { ha: true, replicas: 3, storageGiB: 20 },
     storage: { localGiB: 50, noncurrentVersionDays: 90, accessLogRetentionDays: 90 },
     waf: { rateLimitPer5Min: 2000 },
+    ingress: { controllerReplicas: 2 },
   },
   enterprise: {
     name: 'enterprise',
@@ -377,6 +387,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
     vault: { ha: true, replicas: 5, storageGiB: 50 },
     storage: { localGiB: 200, noncurrentVersionDays: 180, accessLogRetentionDays: 365 },
     waf: { rateLimitPer5Min: 5000 },
+    ingress: { controllerReplicas: 2 },
   },
 };
 
@@ -413,6 +424,11 @@ export const PINNED = {
       repo: 'https://kubernetes-sigs.github.io/metrics-server/',
       chart: 'metrics-server',
       version: '3.13.1',
+    },
+    awsLoadBalancerController: {
+      repo: 'https://aws.github.io/eks-charts',
+      chart: 'aws-load-balancer-controller',
+      version: '3.5.0',
     },
   },
   /**

@@ -5,8 +5,11 @@ import * as corev1 from '@pulumi/kubernetes/core/v1/index.js';
 import { RandomPassword } from '@pulumi/random/randomPassword.js';
 import { stringify } from 'yaml';
 import { buildAlertmanagerConfig, buildDashboards, buildRuleGroups } from '../../dashboards/index.js';
+import { publicCertificate } from '../certificates.js';
+import type { ValidationRecord } from '../certificates.js';
 import type { StackConfig } from '../config.js';
 import type { CacheNode } from './cache.js';
+import { DEV_NODE_PORTS, devUrl } from '../dev/kind.js';
 import { containerResources, hardenedContainer, pinnedChartRelease, restrictedPod } from '../kube.js';
 import { appLabels, selectorLabels } from '../naming.js';
 import { prometheusRetentionSize, prometheusStorageGiB } from '../planning/monitoring.js';
@@ -18,6 +21,8 @@ import {
   vaultAgentAnnotations,
   vaultSecretFile,
 } from '../vault-access.js';
+import { albIngressAnnotations } from './load-balancer-controller.js';
+import type { LoadBalancerController } from './load-balancer-controller.js';
 
 export const MONITORING_NAMESPACE = 'monitoring';
 /** Helm release name; with fullnameOverride it fixes every object name the stacks refer to. */
@@ -55,6 +60,32 @@ export interface MonitoringArgs {
   readonly scrapeVault: boolean;
   /** In-cluster Postgres (CloudNativePG): its instances serve cnpg_* metrics on their "metrics" port. */
   readonly cloudNativePgCluster?: string;
+  /**
+   * EKS: Grafana's Ingress joins the shared ALB (HTTPS with its own ACM certificate). Without it
+   * (dev), Grafana is a NodePort that kind forwards to the host (stacks/dev/kind-cluster.yaml).
+   */
+  readonly ingressController?: LoadBalancerController;
+}
+
+/** How Grafana is reached: its Ingress on the ALB (EKS) or a NodePort (dev). */
+export type GrafanaExposure =
+  | {
+      readonly kind: 'ingress';
+      readonly ingressClassName: string;
+      readonly annotations: Record<string, pulumi.Input<string>>;
+    }
+  | { readonly kind: 'node-port'; readonly nodePort: number };
+
+/** Grafana's host name: grafana.<domain>. */
+export function grafanaHost(cfg: StackConfig): string {
+  return `grafana.${cfg.domain}`;
+}
+
+/** The URL a browser reaches Grafana at (its root_url, so its links and redirects are right). */
+export function grafanaPublicUrl(cfg: StackConfig): string {
+  return cfg.clusterMode === 'eks'
+    ? `https://${grafanaHost(cfg)}`
+    : devUrl(grafanaHost(cfg), DEV_NODE_PORTS.grafana);
 }
 
 /** kube-prometheus-stack values per tier (checked against the pinned chart's values.yaml by the tests). */
@@ -63,6 +94,7 @@ export function kubePrometheusStackValues(a: {
   tier: Tier;
   managedControlPlane: boolean;
   existingAlertmanagerSecret: boolean;
+  grafana: GrafanaExposure;
 }): Record<string, unknown> {
   const { cfg, tier, managedControlPlane } = a;
   const scrapeInterval = `${tier.monitoring.scrapeIntervalSeconds}s`;
@@ -98,7 +130,23 @@ export function kubePrometheusStackValues(a: {
     },
     grafana: {
       admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: 'admin-user', passwordKey: 'admin-password' },
-      ingress: { enabled: true, hosts: [`grafana.${cfg.domain}`] },
+      // ingressClassName, pathType, service.type/nodePort and grafana.ini are keys of the grafana
+      // subchart (12.11.1), not declared in kube-prometheus-stack's own values.yaml.
+      ingress:
+        a.grafana.kind === 'ingress'
+          ? {
+              enabled: true,
+              ingressClassName: a.grafana.ingressClassName,
+              annotations: a.grafana.annotations,
+              hosts: [grafanaHost(cfg)],
+              path: '/',
+              pathType: 'Prefix',
+            }
+          : { enabled: false },
+      ...(a.grafana.kind === 'node-port'
+        ? { service: { type: 'NodePort', nodePort: a.grafana.nodePort } }
+        : {}),
+      'grafana.ini': { server: { root_url: grafanaPublicUrl(cfg) } },
       sidecar: {
         dashboards: {
           enabled: true,
@@ -122,6 +170,8 @@ export function kubePrometheusStackValues(a: {
 export class Monitoring extends pulumi.ComponentResource {
   readonly grafanaUrl: pulumi.Output<string>;
   readonly grafanaAdminPassword: pulumi.Output<string>;
+  /** EKS: the DNS records that validate Grafana's ACM certificate. */
+  readonly grafanaCertificateValidation: pulumi.Output<ValidationRecord[]> | undefined;
   readonly prometheusUrl = PROMETHEUS_URL;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -143,6 +193,31 @@ export class Monitoring extends pulumi.ComponentResource {
     );
 
     const dependsOn: pulumi.Resource[] = [adminSecret];
+    let grafana: GrafanaExposure;
+    if (args.ingressController) {
+      const certificate = publicCertificate(
+        `${name}-grafana-cert`,
+        grafanaHost(cfg),
+        cfg,
+        'monitoring',
+        this,
+      );
+      grafana = {
+        kind: 'ingress',
+        ingressClassName: args.ingressController.ingressClassName,
+        annotations: albIngressAnnotations(cfg, {
+          certificateArn: certificate.arn,
+          healthCheckPath: '/api/health',
+        }),
+      };
+      // The controller's webhook validates the chart's Ingress; it must be up before the release.
+      dependsOn.push(args.ingressController.release);
+      this.grafanaCertificateValidation = certificate.validationRecords;
+    } else {
+      if (cfg.clusterMode === 'eks') throw new Error('Monitoring: on EKS Grafana is served through the ALB');
+      grafana = { kind: 'node-port', nodePort: DEV_NODE_PORTS.grafana };
+      this.grafanaCertificateValidation = undefined;
+    }
     if (args.alertReceivers) {
       const r = args.alertReceivers;
       const rendered = pulumi.secret(
@@ -177,6 +252,7 @@ export class Monitoring extends pulumi.ComponentResource {
           tier,
           managedControlPlane: args.managedControlPlane,
           existingAlertmanagerSecret: args.alertReceivers !== undefined,
+          grafana,
         }),
         atomic: true,
         timeout: 900,
@@ -291,8 +367,12 @@ export class Monitoring extends pulumi.ComponentResource {
     }
 
     if (args.deployExporters) this.exporters(name, args);
-    this.grafanaUrl = pulumi.output(`http://grafana.${cfg.domain}`);
-    this.registerOutputs({ grafanaUrl: this.grafanaUrl, prometheusUrl: this.prometheusUrl });
+    this.grafanaUrl = pulumi.output(grafanaPublicUrl(cfg));
+    this.registerOutputs({
+      grafanaUrl: this.grafanaUrl,
+      grafanaCertificateValidation: this.grafanaCertificateValidation,
+      prometheusUrl: this.prometheusUrl,
+    });
   }
 
   private exporters(name: string, args: MonitoringArgs): void {

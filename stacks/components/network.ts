@@ -24,6 +24,8 @@ export class Network extends pulumi.ComponentResource {
   readonly vpcCidr: string;
   readonly publicSubnetIds: pulumi.Output<string>[];
   readonly privateSubnetIds: pulumi.Output<string>[];
+  /** Where internet-facing load balancers get their addresses (tagged kubernetes.io/role/elb). */
+  readonly publicSubnetCidrs: readonly string[];
   /** Attached to every node: the only source the data stores admit. */
   readonly nodeSecurityGroupId: pulumi.Output<string>;
   readonly redisSecurityGroupId: pulumi.Output<string>;
@@ -193,6 +195,7 @@ export class Network extends pulumi.ComponentResource {
     this.vpcCidr = tier.network.vpcCidr;
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
+    this.publicSubnetCidrs = plan.public;
     this.nodeSecurityGroupId = nodes.id;
     this.redisSecurityGroupId = redis.id;
     this.postgresSecurityGroupId = postgres.id;

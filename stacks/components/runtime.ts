@@ -1,6 +1,5 @@
 import * as crypto from 'node:crypto';
 import * as pulumi from '@pulumi/pulumi';
-import * as acm from '@pulumi/aws/acm/index.js';
 import * as ecr from '@pulumi/aws/ecr/index.js';
 import * as iam from '@pulumi/aws/iam/index.js';
 import { CustomResource } from '@pulumi/kubernetes/apiextensions/customResource.js';
@@ -12,7 +11,10 @@ import * as networkingv1 from '@pulumi/kubernetes/networking/v1/index.js';
 import * as policyv1 from '@pulumi/kubernetes/policy/v1/index.js';
 import type * as k8sInput from '@pulumi/kubernetes/types/input.js';
 import { scrapeJobs } from '../../dashboards/index.js';
+import { publicCertificate } from '../certificates.js';
+import type { ValidationRecord } from '../certificates.js';
 import type { StackConfig } from '../config.js';
+import { DEV_NODE_PORTS } from '../dev/kind.js';
 import { assumeRoleForServiceAccount, policyDocument } from '../iam.js';
 import { containerResources, hardenedContainer, pinnedChartRelease, restrictedPod } from '../kube.js';
 import { appLabels, awsTags, imageRepositoryName, physicalName, selectorLabels } from '../naming.js';
@@ -34,6 +36,8 @@ import {
 } from '../vault-access.js';
 import type { Cluster } from './cluster.js';
 import { CNPG_CLUSTER } from './database.js';
+import { READINESS_GATE_LABEL, albIngressAnnotations } from './load-balancer-controller.js';
+import type { LoadBalancerController } from './load-balancer-controller.js';
 import { POSTGRES_EXPORTER_PORT, REDIS_EXPORTER_PORT } from './monitoring.js';
 
 export interface RuntimeArgs {
@@ -55,6 +59,10 @@ export interface RuntimeDeployArgs {
   /** Pods of the in-cluster data stores, for the NetworkPolicies (dev). */
   readonly inClusterDataStores: boolean;
   readonly vpcCidr?: string;
+  /** EKS: the controller of the API's Ingress (the shared ALB). */
+  readonly ingressController?: LoadBalancerController;
+  /** EKS: the subnets the internet-facing ALB's nodes have their addresses in (the public ones). */
+  readonly loadBalancerSubnetCidrs?: readonly string[];
 }
 
 /** The image's non-root user (runtime/Dockerfile). */
@@ -71,8 +79,8 @@ export function kedaValues(): Record<string, unknown> {
 
 /**
  * The runtime: namespace, service account (IRSA: write the videos bucket, nothing else), ConfigMap,
- * migration Job, API and worker Deployments, Services, the public entry (NLB with TLS on EKS, an
- * Ingress in dev), API HPA on CPU, KEDA scaling workers on queue depth, disruption budgets and
+ * migration Job, API and worker Deployments, Services, the public entry (on EKS an Ingress of the
+ * shared ALB with TLS from ACM; in dev a NodePort kind forwards to the host), API HPA on CPU, KEDA scaling workers on queue depth, disruption budgets and
  * NetworkPolicies. Built in two steps: the namespace first (the in-cluster data stores live in
  * it), then deploy() once the data stores and Vault exist.
  */
@@ -83,7 +91,7 @@ export class Runtime extends pulumi.ComponentResource {
   readonly repositoryUrl: pulumi.Output<string> | undefined;
   readonly apiUrl: pulumi.Output<string>;
   loadBalancerHostname: pulumi.Output<string> | undefined;
-  certificateValidationRecords: pulumi.Output<{ name: string; type: string; value: string }[]> | undefined;
+  certificateValidationRecords: pulumi.Output<ValidationRecord[]> | undefined;
   private readonly args: RuntimeArgs;
 
   constructor(name: string, args: RuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -101,6 +109,9 @@ export class Runtime extends pulumi.ComponentResource {
           labels: {
             'pod-security.kubernetes.io/enforce': 'restricted',
             'pod-security.kubernetes.io/enforce-version': 'latest',
+            // EKS: an API pod is Ready only once the ALB sees it healthy, so a rollout never
+            // leaves the target group with only new, still-registering pods.
+            ...(cfg.clusterMode === 'eks' ? READINESS_GATE_LABEL : {}),
           },
         },
       },
@@ -406,7 +417,7 @@ export class Runtime extends pulumi.ComponentResource {
     );
 
     // Service names are the Prometheus job names the alerts and dashboards select on.
-    new corev1.Service(
+    const apiService = new corev1.Service(
       `${name}-api`,
       {
         metadata: { name: scrapeJobs.api, namespace: ns, labels: apiLabels },
@@ -431,58 +442,22 @@ export class Runtime extends pulumi.ComponentResource {
     );
 
     if (cfg.clusterMode === 'eks') {
-      const certificate = new acm.Certificate(
-        `${name}-api-cert`,
-        { domainName: cfg.domain, validationMethod: 'DNS', tags: awsTags(cfg, 'runtime') },
-        child,
-      );
-      const validation = new acm.CertificateValidation(
-        `${name}-api-cert`,
-        { certificateArn: certificate.arn },
-        child,
-      );
-      const lb = new corev1.Service(
-        `${name}-api-public`,
-        {
-          metadata: {
-            name: 'archibald-api-public',
-            namespace: ns,
-            labels: apiLabels,
-            annotations: {
-              'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb',
-              'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing',
-              'service.beta.kubernetes.io/aws-load-balancer-ssl-cert': validation.certificateArn,
-              'service.beta.kubernetes.io/aws-load-balancer-ssl-ports': 'https',
-              'service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy':
-                'ELBSecurityPolicy-TLS13-1-2-2021-06',
-              'service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled': 'true',
-            },
-          },
-          spec: {
-            type: 'LoadBalancer',
-            externalTrafficPolicy: 'Local',
-            selector: selectorLabels('api'),
-            ports: [{ name: 'https', port: 443, targetPort: 'http' }],
-          },
-        },
-        child,
-      );
-      this.loadBalancerHostname = lb.status.loadBalancer.ingress.apply(
-        (ingress) => ingress?.[0]?.hostname ?? '',
-      );
-      this.certificateValidationRecords = certificate.domainValidationOptions.apply((options) =>
-        options.map((o) => ({
-          name: o.resourceRecordName ?? '',
-          type: o.resourceRecordType ?? '',
-          value: o.resourceRecordValue ?? '',
-        })),
-      );
-    } else {
-      new networkingv1.Ingress(
+      if (!d.ingressController) throw new Error('Runtime: on EKS the API is served through the ALB Ingress');
+      const certificate = publicCertificate(`${name}-api-cert`, cfg.domain, cfg, 'runtime', this);
+      const ingress = new networkingv1.Ingress(
         `${name}-api`,
         {
-          metadata: { name: 'archibald-api', namespace: ns, labels: apiLabels },
+          metadata: {
+            name: 'archibald-api',
+            namespace: ns,
+            labels: apiLabels,
+            annotations: albIngressAnnotations(cfg, {
+              certificateArn: certificate.arn,
+              healthCheckPath: '/ready',
+            }),
+          },
           spec: {
+            ingressClassName: d.ingressController.ingressClassName,
             rules: [
               {
                 host: cfg.domain,
@@ -491,12 +466,31 @@ export class Runtime extends pulumi.ComponentResource {
                     {
                       path: '/',
                       pathType: 'Prefix',
-                      backend: { service: { name: scrapeJobs.api, port: { name: 'http' } } },
+                      backend: { service: { name: apiService.metadata.name, port: { name: 'http' } } },
                     },
                   ],
                 },
               },
             ],
+          },
+        },
+        { parent: this, dependsOn: [d.ingressController.release] },
+      );
+      // The group's ALB: Grafana's Ingress is served by the same load balancer.
+      this.loadBalancerHostname = ingress.status.loadBalancer.ingress.apply(
+        (entries) => entries?.[0]?.hostname ?? '',
+      );
+      this.certificateValidationRecords = certificate.validationRecords;
+    } else {
+      // kind forwards the host port in stacks/dev/kind-cluster.yaml to this NodePort.
+      new corev1.Service(
+        `${name}-api-public`,
+        {
+          metadata: { name: 'archibald-api-public', namespace: ns, labels: apiLabels },
+          spec: {
+            type: 'NodePort',
+            selector: selectorLabels('api'),
+            ports: [{ name: 'http', port: API_PORT, targetPort: 'http', nodePort: DEV_NODE_PORTS.api }],
           },
         },
         child,
@@ -639,8 +633,16 @@ export class Runtime extends pulumi.ComponentResource {
     policy('api-ingress', {
       podSelector: { matchLabels: selectorLabels('api') },
       policyTypes: ['Ingress'],
-      // Clients arrive through the load balancer or ingress controller from anywhere.
-      ingress: [{ ports: [{ protocol: 'TCP', port: API_PORT }] }],
+      // EKS: clients arrive from the ALB (target type ip), whose addresses are in the public
+      // subnets. dev: through the NodePort, which kube-proxy may source-NAT to any node address.
+      ingress: [
+        {
+          ...(d.loadBalancerSubnetCidrs
+            ? { from: d.loadBalancerSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })) }
+            : {}),
+          ports: [{ protocol: 'TCP', port: API_PORT }],
+        },
+      ],
     });
     policy('metrics-from-monitoring', {
       podSelector: { matchLabels: partOf },

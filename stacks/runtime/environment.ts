@@ -1,4 +1,5 @@
 import type { StackConfig } from '../config.js';
+import { DEV_NODE_PORTS, devUrl } from '../dev/kind.js';
 import { poolMaxPerProcess } from '../planning/database.js';
 import { workerScaling } from '../planning/scaling.js';
 import type { Tier } from '../tiers.js';
@@ -32,8 +33,9 @@ export interface RuntimeEndpoints {
 }
 
 export function publicBaseUrl(cfg: StackConfig): string {
-  // dev serves plain HTTP through the local cluster's ingress; every AWS stack terminates TLS.
-  return cfg.clusterMode === 'existing' ? `http://${cfg.domain}` : `https://${cfg.domain}`;
+  // dev serves plain HTTP on the NodePort kind forwards to the host (stacks/dev/kind-cluster.yaml);
+  // every EKS stack terminates TLS on the ALB.
+  return cfg.clusterMode === 'existing' ? devUrl(cfg.domain, DEV_NODE_PORTS.api) : `https://${cfg.domain}`;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   assertRuntime,
   container,
 } from './inventory.js';
+import { assertDevPortsMatchKind, assertEveryIngressIsServed } from './exposure.js';
 
 const tier = TIERS.dev;
 let e: Evaluation;
@@ -116,7 +117,7 @@ test('dev Vault runs in dev mode and is configured with the generated root token
   );
 });
 
-test('dev runtime: local storage on a volume, Ingress, in-cluster endpoints', () => {
+test('dev runtime: local storage on a volume, NodePort, in-cluster endpoints', () => {
   assertRuntime(e, tier);
   assertMonitoring(e, tier);
   const data = at(kubernetesObject(e, 'ConfigMap', 'archibald-config').inputs, 'data') as Record<
@@ -138,8 +139,8 @@ test('dev runtime: local storage on a volume, Ingress, in-cluster endpoints', ()
     ),
     `${tier.storage.localGiB}Gi`,
   );
-  kubernetesObject(e, 'Ingress', 'archibald-api');
-  assert.equal(e.outputs.apiUrl?.value, 'http://archibald.localtest.me');
+  assert.equal(at(kubernetesObject(e, 'Service', 'archibald-api-public').inputs, 'spec.type'), 'NodePort');
+  assert.equal(e.outputs.apiUrl?.value, 'http://archibald.localtest.me:8080');
   const alertmanagerSecrets = ofType(e, 'kubernetes:core/v1:Secret').filter((s) =>
     String(at(s.inputs, 'metadata.name')).startsWith('alertmanager-'),
   );
@@ -150,5 +151,10 @@ test('dev outputs keep the Vault root token and Grafana password secret', () => 
   assert.equal(e.outputs.vaultDevRootToken?.secret, true);
   assert.equal(e.outputs.grafanaAdminPassword?.secret, true);
   assert.equal(e.outputs.kubeconfig?.value, undefined, 'dev uses your own kubeconfig');
-  assert.equal(e.outputs.grafanaUrl?.value, 'http://grafana.archibald.localtest.me');
+  assert.equal(e.outputs.grafanaUrl?.value, 'http://grafana.archibald.localtest.me:3000');
+});
+
+test("dev exposure: kind's config forwards exactly the NodePorts the stack renders, on the URLs' ports", () => {
+  assert.equal(assertEveryIngressIsServed(e), 0);
+  assertDevPortsMatchKind(e, 'archibald.localtest.me');
 });

@@ -222,19 +222,6 @@ function awsState(
         id: `${name}:${id(name, 8)}`,
         state: { arn: arn('eks', `nodegroup/${name}`), status: 'ACTIVE' },
       };
-    case 'aws:eks/accessEntry:AccessEntry':
-      return {
-        id: `${str(inputs.clusterName, 'cluster')}:${str(inputs.principalArn, name)}`,
-        state: {
-          accessEntryArn: arn(
-            'eks',
-            `access-entry/${str(inputs.clusterName, 'cluster')}/role/${id(name, 8)}`,
-          ),
-          principalArn: str(inputs.principalArn, ''),
-          kubernetesGroups: [],
-          userName: str(inputs.principalArn, ''),
-        },
-      };
     case 'aws:eks/accessPolicyAssociation:AccessPolicyAssociation':
       return {
         id: `${str(inputs.clusterName, 'cluster')}#${str(inputs.principalArn, '')}#${str(inputs.policyArn, '')}`,
@@ -398,6 +385,7 @@ function awsState(
         id: `${cluster}:${principal}`,
         state: {
           accessEntryArn: arn('eks', `access-entry/${cluster}/role/${ACCOUNT}/${roleName}/${id(name, 36)}`),
+          principalArn: principal,
           kubernetesGroups: inputs.type === 'EC2_LINUX' ? ['system:nodes'] : [],
           userName: inputs.type === 'EC2_LINUX' ? 'system:node:{{EC2PrivateDNSName}}' : principal,
         },
@@ -475,6 +463,7 @@ export const COMPONENT_TYPES = new Set([
   'archibald:runtime:Runtime',
   'archibald:nodes:NodeAutoscaler',
   'archibald:metrics:MetricsServer',
+  'archibald:ingress:LoadBalancerController',
 ]);
 
 function kubernetesState(type: string, name: string, inputs: Inputs): { id: string; state: State } {
@@ -489,6 +478,24 @@ function kubernetesState(type: string, name: string, inputs: Inputs): { id: stri
         ? {
             loadBalancer: {
               ingress: [{ hostname: `a${id(name, 31)}-${id(name + 'lb', 16)}.elb.eu-west-1.amazonaws.com` }],
+            },
+          }
+        : { loadBalancer: {} };
+  }
+  if (type === 'kubernetes:networking.k8s.io/v1:Ingress') {
+    // The AWS Load Balancer Controller reports the ALB of the Ingress' group (one per group.name).
+    const spec = (inputs.spec ?? {}) as Record<string, unknown>;
+    const annotations = (metadata.annotations ?? {}) as Record<string, string>;
+    const group = annotations['alb.ingress.kubernetes.io/group.name'];
+    state.status =
+      spec.ingressClassName === 'alb' && group
+        ? {
+            loadBalancer: {
+              ingress: [
+                {
+                  hostname: `k8s-${group.replace(/[^a-z0-9]/g, '').slice(0, 8)}-${id(group, 10)}-${id(group + 'alb', 10)}.eu-west-1.elb.amazonaws.com`,
+                },
+              ],
             },
           }
         : { loadBalancer: {} };

@@ -443,8 +443,12 @@ export function assertNodeAutoscaler(e: Evaluation, tier: Tier, clusterName: str
   assert.deepEqual(statementsOf(nodeRole.inputs.assumeRolePolicy)[0]?.Principal, {
     Service: 'ec2.amazonaws.com',
   });
-  const entry = one(e, 'aws:eks/accessEntry:AccessEntry');
-  assert.equal(entry.inputs.type, 'EC2_LINUX');
+  // The admin roles' STANDARD entries are the cluster's; the node role's is the only EC2_LINUX one.
+  const linuxEntries = ofType(e, 'aws:eks/accessEntry:AccessEntry').filter(
+    (a) => a.inputs.type === 'EC2_LINUX',
+  );
+  assert.equal(linuxEntries.length, 1, 'one EC2_LINUX access entry');
+  const entry = linuxEntries[0]!;
   assert.equal(entry.inputs.clusterName, clusterName);
   assert.equal(
     entry.inputs.principalArn,

@@ -16,6 +16,13 @@ import {
   nodeAutoscalerInventory,
   under,
 } from './inventory.js';
+import {
+  assertEveryIngressIsServed,
+  assertExposureInventory,
+  assertHttpsEndpoints,
+  assertLoadBalancerController,
+  assertLoadBalancerReachesPods,
+} from './exposure.js';
 
 const tier = TIERS.prod;
 let e: Evaluation;
@@ -317,8 +324,12 @@ test('prod runtime: replicas, probes, scaling and policies from the tier', () =>
     ),
     'no wildcard actions',
   );
-  const lb = one(e, 'kubernetes:core/v1:Service', 'runtime-api-public');
-  assert.equal(at(lb.inputs, 'spec.type'), 'LoadBalancer');
+  assert.equal(
+    ofType(e, 'kubernetes:core/v1:Service').filter((s) => at(s.inputs, 'spec.type') === 'LoadBalancer')
+      .length,
+    0,
+    'no Service of type LoadBalancer: the API is an Ingress of the shared ALB',
+  );
   assert.equal(one(e, 'aws:ecr/repository:Repository').inputs.imageTagMutability, 'IMMUTABLE');
 });
 
@@ -326,7 +337,7 @@ test('prod outputs the endpoints, with the kubeconfig and Grafana password secre
   const value = (key: string): string => String(e.outputs[key]?.value);
   assert.equal(value('apiUrl'), 'https://archibald.example.com');
   assert.equal(value('cdnDomain'), 'cdn.archibald.example.com');
-  assert.equal(value('grafanaUrl'), 'http://grafana.archibald.example.com');
+  assert.equal(value('grafanaUrl'), 'https://grafana.archibald.example.com');
   assert.match(value('dbPrimaryEndpoint'), /^archibald-prod-postgres\..+\.rds\.amazonaws\.com$/);
   assert.equal(value('dbReaderEndpoint'), 'reader.db.prod.archibald.internal');
   assert.match(value('redisConfigurationEndpoint'), /^clustercfg\..+:6379$/);
@@ -345,4 +356,18 @@ test('prod nodes: Karpenter scales nodes from the tier, metrics-server feeds the
   assert.deepEqual(nodeAutoscalerInventory(e), NODE_AUTOSCALER_INVENTORY);
   assertNodeAutoscaler(e, tier, 'archibald-prod');
   assertMetricsServer(e, tier, false);
+});
+
+test('prod exposure: every Ingress has a class the installed AWS Load Balancer Controller serves', () => {
+  assert.equal(assertEveryIngressIsServed(e), 2);
+  assertExposureInventory(e);
+});
+
+test('prod exposure: the controller from the pinned chart, its role trusted by its service account only', () => {
+  assertLoadBalancerController(e, tier, 'eu-west-1');
+});
+
+test('prod exposure: API and Grafana on HTTPS with issued ACM certificates for their hosts, one ALB', () => {
+  assertHttpsEndpoints(e, 'archibald.example.com');
+  assertLoadBalancerReachesPods(e);
 });

@@ -139,6 +139,7 @@ const CHART_DIRS: Record<string, string> = {
   'cloudnative-pg': 'cloudnative-pg',
   karpenter: 'karpenter',
   'metrics-server': 'metrics-server',
+  'aws-load-balancer-controller': 'aws-load-balancer-controller',
 };
 
 /** The chart name of a Release's `chart` input: a plain name, or the last segment of an oci:// reference. */
@@ -149,12 +150,19 @@ export function chartName(chart: string): string {
 /**
  * Keys of a subchart that the parent chart passes through but does not declare in its own
  * values.yaml. Only kube-prometheus-stack's grafana dependency (chart grafana 12.11.1, whose
- * values.yaml is not in ../shared) needs this; each entry is a documented key of that chart.
+ * values.yaml is not in ../shared) needs this; each entry is a key of that chart: declared in
+ * its values.yaml (ingress.ingressClassName is declared there commented out, as in
+ * kube-prometheus-stack's) or read by its templates (service.nodePort, templates/service.yaml).
  */
 const SUBCHART_KEYS: Record<string, readonly string[]> = {
   'kube-prometheus-stack': [
     'grafana.sidecar.dashboards.folderAnnotation',
     'grafana.sidecar.dashboards.provider.foldersFromFilesStructure',
+    'grafana.ingress.ingressClassName',
+    'grafana.ingress.pathType',
+    'grafana.service.type',
+    'grafana.service.nodePort',
+    'grafana.grafana.ini.server.root_url',
   ],
 };
 
@@ -185,6 +193,22 @@ export function unknownValuePaths(chart: string, values: unknown): string[] {
   const { values: defaults } = chartDefaults(chart);
   const allowed = new Set(SUBCHART_KEYS[chart] ?? []);
   const problems: string[] = [];
+  // A map the parent chart does not declare at all (grafana."grafana.ini"): only the listed
+  // subchart keys below it are accepted, not everything.
+  const leadsToAllowed = (path: string): boolean => [...allowed].some((p) => p.startsWith(`${path}.`));
+  const walkAllowedOnly = (set: unknown, path: string): void => {
+    if (allowed.has(path)) return;
+    if (set === null || typeof set !== 'object' || Array.isArray(set)) {
+      problems.push(path);
+      return;
+    }
+    for (const [key, value] of Object.entries(set as Record<string, unknown>)) {
+      const child = `${path}.${key}`;
+      if (allowed.has(child)) continue;
+      if (leadsToAllowed(child)) walkAllowedOnly(value, child);
+      else problems.push(child);
+    }
+  };
   const walk = (set: unknown, def: unknown, path: string): void => {
     if (allowed.has(path)) return;
     if (isOpen(def)) return; // free-form map, list or unset default: anything goes below
@@ -197,7 +221,8 @@ export function unknownValuePaths(chart: string, values: unknown): string[] {
       const child = path ? `${path}.${key}` : key;
       if (allowed.has(child)) continue;
       if (!(key in (def as Record<string, unknown>))) {
-        problems.push(child);
+        if (leadsToAllowed(child)) walkAllowedOnly(value, child);
+        else problems.push(child);
         continue;
       }
       walk(value, (def as Record<string, unknown>)[key], child);

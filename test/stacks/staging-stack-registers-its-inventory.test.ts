@@ -14,6 +14,13 @@ import {
   NODE_AUTOSCALER_INVENTORY,
   nodeAutoscalerInventory,
 } from './inventory.js';
+import {
+  assertEveryIngressIsServed,
+  assertExposureInventory,
+  assertHttpsEndpoints,
+  assertLoadBalancerController,
+  assertLoadBalancerReachesPods,
+} from './exposure.js';
 
 const tier = TIERS.staging;
 let e: Evaluation;
@@ -94,4 +101,12 @@ test('staging nodes: Karpenter scales nodes from the tier, metrics-server feeds 
   assert.deepEqual(nodeAutoscalerInventory(e), NODE_AUTOSCALER_INVENTORY);
   assertNodeAutoscaler(e, tier, 'archibald-staging');
   assertMetricsServer(e, tier, false);
+});
+
+test('staging exposure: HTTPS API and Grafana on the ALB of the AWS Load Balancer Controller', () => {
+  assert.equal(assertEveryIngressIsServed(e), 2);
+  assertExposureInventory(e);
+  assertLoadBalancerController(e, tier, 'eu-west-1');
+  assertHttpsEndpoints(e, 'staging.archibald.example.com');
+  assertLoadBalancerReachesPods(e);
 });
