@@ -62,6 +62,7 @@ export default async function main(): Promise<Record<string, unknown>> {
       redisPassword: cache.password,
       anthropicApiKey: secrets.anthropicApiKey,
       vaultToken: secrets.vaultToken,
+      runtimeNamespace: runtime.namespaceName,
     },
     { providers },
   );
@@ -89,6 +90,7 @@ export default async function main(): Promise<Record<string, unknown>> {
       redis: { endpoint: cache.endpoint, cluster: cache.clusterMode, tls: cache.tls },
       vaultReady: vault.ready,
       scrapeVault: tier.vault.ha,
+      ...(vault.caCertPem ? { vaultCaCertPem: vault.caCertPem } : {}),
       deployExporters: vault.configured,
       ...(cfg.databaseMode === 'in-cluster' ? { cloudNativePgCluster: CNPG_CLUSTER } : {}),
     },
@@ -160,5 +162,7 @@ export default async function main(): Promise<Record<string, unknown>> {
     vaultAddress: vault.address,
     vaultConfigured: vault.configured,
     vaultDevRootToken: vault.devRootToken,
+    vaultCaCert: vault.caCertPem,
+    vaultBootstrapPolicy: vault.bootstrapPolicy,
   };
 }

@@ -31,6 +31,7 @@ import {
   RUNTIME_SERVICE_ACCOUNT,
   VAULT_NAMESPACE,
   vaultAgentAnnotations,
+  vaultEndpoint,
 } from '../vault-access.js';
 import type { Cluster } from './cluster.js';
 import { CNPG_CLUSTER } from './database.js';
@@ -208,6 +209,7 @@ export class Runtime extends pulumi.ComponentResource {
     const endpoints = pulumi.output(d.endpoints);
     const local = cfg.storageMode === 'local';
     const hasAnthropicKey = endpoints.apply((e) => e.hasAnthropicKey);
+    const vault = vaultEndpoint(tier.vault.ha);
 
     const config = new corev1.ConfigMap(
       `${name}-config`,
@@ -291,7 +293,9 @@ export class Runtime extends pulumi.ComponentResource {
           template: {
             metadata: {
               labels: appLabels('migrate'),
-              annotations: secretFiles.apply((f) => vaultAgentAnnotations(f, { prePopulateOnly: true })),
+              annotations: secretFiles.apply((f) =>
+                vaultAgentAnnotations(f, vault, { prePopulateOnly: true }),
+              ),
             },
             spec: podSpec(
               'migrate',
@@ -319,7 +323,10 @@ export class Runtime extends pulumi.ComponentResource {
           selector: { matchLabels: selectorLabels('api') },
           strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
           template: {
-            metadata: { labels: apiLabels, annotations: secretFiles.apply((f) => vaultAgentAnnotations(f)) },
+            metadata: {
+              labels: apiLabels,
+              annotations: secretFiles.apply((f) => vaultAgentAnnotations(f, vault)),
+            },
             spec: podSpec(
               'api',
               {
@@ -366,7 +373,7 @@ export class Runtime extends pulumi.ComponentResource {
           template: {
             metadata: {
               labels: workerLabels,
-              annotations: secretFiles.apply((f) => vaultAgentAnnotations(f)),
+              annotations: secretFiles.apply((f) => vaultAgentAnnotations(f, vault)),
             },
             spec: podSpec(
               'worker',

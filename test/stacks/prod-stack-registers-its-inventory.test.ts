@@ -223,9 +223,10 @@ test('prod Vault: HA raft with KMS auto-unseal, injector on, configured with the
   assert.match(String(at(vault.inputs, 'values.server.ha.raft.config')), /seal "awskms"/);
   assert.match(
     String(at(vault.inputs, 'values.server.ha.raft.config')),
-    /leader_api_addr = "http:\/\/vault-2\.vault-internal:8200"/,
-    'followers retry-join the leader',
+    /leader_api_addr = "https:\/\/vault-2\.vault-internal:8200"/,
+    'followers retry-join the leader over TLS',
   );
+  assert.equal(at(vault.inputs, 'values.global.tlsDisable'), false, 'the listener serves TLS');
   assert.equal(at(vault.inputs, 'values.injector.enabled'), true);
   const configure = ofType(e, 'kubernetes:batch/v1:Job').find((j) =>
     String(at(j.inputs, 'metadata.name')).startsWith('vault-configure-'),
