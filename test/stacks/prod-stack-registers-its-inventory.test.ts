@@ -3,6 +3,7 @@ import { before, test } from 'node:test';
 import { nodeGroupSize } from '../../stacks/planning/capacity.js';
 import { prometheusStorageGiB } from '../../stacks/planning/monitoring.js';
 import { TIERS } from '../../stacks/tiers.js';
+import { BOOTSTRAP_POLICY_HCL } from '../../stacks/vault-access.js';
 import { at, countByType, evaluateStack, ofType, one } from './harness.js';
 import type { Evaluation } from './harness.js';
 import {
@@ -237,6 +238,13 @@ test('prod Vault: HA raft with KMS auto-unseal, injector on, configured with the
     script,
     /auth\/kubernetes\/role\/archibald-runtime bound_service_account_names=archibald,archibald-exporter/,
   );
+  assert.equal(
+    e.outputs.vaultBootstrapPolicy?.value,
+    BOOTSTRAP_POLICY_HCL,
+    'the operator writes the bootstrap policy from the stack output',
+  );
+  assert.match(String(e.outputs.vaultCaCert?.value), /^-----BEGIN CERTIFICATE-----/);
+  assert.equal(e.outputs.vaultAddress?.value, 'https://vault-active.vault.svc:8200');
 });
 
 test('prod monitoring: sized from the tier, dashboards, rules and ServiceMonitors provisioned', () => {
