@@ -7,10 +7,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hardenedContainer, restrictedPod } from '../../stacks/kube.js';
 import { vaultAgentAnnotations, vaultEndpoint } from '../../stacks/vault-access.js';
+import { vaultChartSecurityContext } from '../../stacks/components/secrets.js';
 import {
   admissionViolations,
   injectedPodSpec,
   restrictedViolations,
+  vaultChartPodSpecs,
   vaultInjectorViolations,
 } from './admission.js';
 import type { PodTemplate } from './admission.js';
@@ -213,4 +215,33 @@ test('over an evaluation: restricted applies only where the namespace enforces i
   assert.ok(found.some((v) => v.startsWith('CronJob/job-strict (strict): hostNetwork')));
   assert.ok(!found.some((v) => v.startsWith('CronJob/job-lax (lax)')), 'no Pod Security level in lax');
   assert.equal(found.filter((v) => /RunAsUser is nil/.test(v)).length, 2, 'the injector refuses both');
+});
+
+test('the Vault chart pods with the chart defaults fail restricted; with our security contexts they pass', () => {
+  const defaults = vaultChartPodSpecs({ server: {}, injector: {} }).flatMap((p) =>
+    restrictedViolations(p.spec, p.owner),
+  );
+  assert.match(defaults.join('\n'), /StatefulSet\/vault \(chart\) container vault: seccompProfile/);
+  assert.match(
+    defaults.join('\n'),
+    /StatefulSet\/vault \(chart\) container vault: capabilities do not drop ALL/,
+  );
+  assert.match(
+    defaults.join('\n'),
+    /vault-agent-injector \(chart\) container sidecar-injector: seccompProfile/,
+  );
+  const securityContext = vaultChartSecurityContext();
+  const ours = vaultChartPodSpecs({
+    server: {
+      statefulSet: { securityContext },
+      volumes: [{ name: 'vault-tls', secret: { secretName: 'vault-tls' } }],
+    },
+    injector: { securityContext },
+  });
+  assert.deepEqual(
+    ours.flatMap((p) => restrictedViolations(p.spec, p.owner)),
+    [],
+  );
+  const hostNetwork = vaultChartPodSpecs({ server: { statefulSet: { securityContext }, hostNetwork: true } });
+  assert.match(restrictedViolations(hostNetwork[0]!.spec).join('\n'), /hostNetwork is true/);
 });

@@ -353,3 +353,57 @@ export function admissionViolations(e: Evaluation): string[] {
       : []),
   ]);
 }
+
+/**
+ * The pods the Vault chart renders from its values, as far as Pod Security looks at them
+ * (hashicorp/vault-helm templates: server-statefulset.yaml and injector-deployment.yaml take the
+ * pod and container securityContext values verbatim, hostNetwork from server/injector.hostNetwork,
+ * volumes: the config ConfigMap, a "home" emptyDir, server.volumes; the data and audit volumes
+ * are PersistentVolumeClaim templates).
+ */
+export function vaultChartPodSpecs(values: Obj): { owner: string; spec: Obj }[] {
+  const server = (values.server ?? {}) as Obj;
+  const injector = (values.injector ?? {}) as Obj;
+  const serverContext = (at(server, 'statefulSet.securityContext') ?? {}) as Obj;
+  const injectorContext = (injector.securityContext ?? {}) as Obj;
+  // The chart's _helpers.tpl defaults when a value is empty (global.openshift false).
+  const defaultPod = { runAsNonRoot: true, runAsGroup: 1000, runAsUser: 100, fsGroup: 1000 };
+  const orDefault = (value: unknown, fallback: Obj): unknown =>
+    value && Object.keys(value as Obj).length > 0 ? value : fallback;
+  return [
+    {
+      owner: 'StatefulSet/vault (chart)',
+      spec: {
+        hostNetwork: server.hostNetwork ?? false,
+        securityContext: orDefault(serverContext.pod, defaultPod),
+        containers: [
+          {
+            name: 'vault',
+            securityContext: orDefault(serverContext.container, { allowPrivilegeEscalation: false }),
+          },
+        ],
+        volumes: [
+          { name: 'config', configMap: { name: 'vault-config' } },
+          { name: 'home', emptyDir: {} },
+          ...((server.volumes ?? []) as Obj[]),
+        ],
+      },
+    },
+    {
+      owner: 'Deployment/vault-agent-injector (chart)',
+      spec: {
+        hostNetwork: injector.hostNetwork ?? false,
+        securityContext: orDefault(injectorContext.pod, defaultPod),
+        containers: [
+          {
+            name: 'sidecar-injector',
+            securityContext: orDefault(injectorContext.container, {
+              allowPrivilegeEscalation: false,
+              capabilities: { drop: ['ALL'] },
+            }),
+          },
+        ],
+      },
+    },
+  ];
+}

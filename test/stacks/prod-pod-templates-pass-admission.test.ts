@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { admissionViolations, enforcedLevel, namespaceLabels, podTemplates } from './admission.js';
-import { evaluateStack } from './harness.js';
+import {
+  admissionViolations,
+  enforcedLevel,
+  namespaceLabels,
+  podTemplates,
+  restrictedViolations,
+  vaultChartPodSpecs,
+} from './admission.js';
+import { evaluateStack, ofType } from './harness.js';
 import type { Evaluation } from './harness.js';
 
 let e: Evaluation;
@@ -20,4 +27,15 @@ test('prod: every pod template passes the Vault injector and the namespace Pod S
 test('prod: every namespace our pod templates run in enforces restricted', () => {
   const labels = namespaceLabels(e);
   for (const t of podTemplates(e)) assert.equal(enforcedLevel(labels[t.namespace]), 'restricted', t.owner);
+});
+
+test('prod: the Vault chart server and injector pods pass restricted in the vault namespace', () => {
+  assert.equal(enforcedLevel(namespaceLabels(e).vault), 'restricted');
+  const vault = ofType(e, 'kubernetes:helm.sh/v3:Release').find((r) => r.inputs.chart === 'vault');
+  assert.ok(vault);
+  const pods = vaultChartPodSpecs(vault.inputs.values as Record<string, unknown>);
+  assert.deepEqual(
+    pods.flatMap((p) => restrictedViolations(p.spec, p.owner)),
+    [],
+  );
 });
