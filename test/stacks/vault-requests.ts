@@ -5,8 +5,9 @@
  * CLI to API, per the vault CLI's own commands (command/*.go in hashicorp/vault and its api client):
  *   secrets list            GET  sys/mounts
  *   secrets enable [-path]  POST sys/mounts/<path, default the type>
- *   kv put <mount>/<key>    PUT  <mount>/data/<key> on KV v2 (the preflight sys/internal/ui/mounts/*
- *                                is unauthenticated)
+ *   kv put <mount>/<key>    PUT  <mount>/data/<key> on KV v2 (its preflight GET
+ *                                sys/internal/ui/mounts/<mount>/<key> is allowed to any token with
+ *                                a capability under the mount: vault/logical_system.go hasMountAccess)
  *   auth list               GET  sys/auth
  *   auth enable [-path]     POST sys/auth/<path, default the type>
  *   write <path> k=v        PUT  <path>
