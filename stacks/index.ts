@@ -81,6 +81,7 @@ export default async function main(): Promise<Record<string, unknown>> {
       redisPassword: cache.password,
       anthropicApiKey: secrets.anthropicApiKey,
       vaultToken: secrets.vaultToken,
+      runtimeNamespace: runtime.namespaceName,
     },
     { providers },
   );
@@ -108,6 +109,7 @@ export default async function main(): Promise<Record<string, unknown>> {
       redis: { nodes: cache.nodes, tls: cache.tls },
       vaultReady: vault.ready,
       scrapeVault: tier.vault.ha,
+      ...(vault.caCertPem ? { vaultCaCertPem: vault.caCertPem } : {}),
       deployExporters: vault.configured,
       ...(cfg.databaseMode === 'in-cluster' ? { cloudNativePgCluster: CNPG_CLUSTER } : {}),
       ...(ingressController ? { ingressController } : {}),
@@ -184,5 +186,7 @@ export default async function main(): Promise<Record<string, unknown>> {
     vaultAddress: vault.address,
     vaultConfigured: vault.configured,
     vaultDevRootToken: vault.devRootToken,
+    vaultCaCert: vault.caCertPem,
+    vaultBootstrapPolicy: vault.bootstrapPolicy,
   };
 }

@@ -9,11 +9,24 @@ type Container = k8sInput.core.v1.Container;
 /**
  * Pod-level hardening shared by every workload the stacks run: non-root, the runtime default
  * seccomp profile, no service-account token unless the pod asks for one.
+ *
+ * Every container (and init container) also carries the user and group itself: the Vault Agent
+ * injector's `agent-run-as-same-user` reads `runAsUser` from container 0's own securityContext
+ * and refuses the pod when it is missing or 0 (vault-k8s agent-inject/agent/annotations.go,
+ * runAsSameID), whatever the pod-level context says.
  */
 export function restrictedPod(uid: number, spec: PodSpec): PodSpec {
+  const withUser = (c: Container): Container => ({
+    ...c,
+    securityContext: { runAsUser: uid, runAsGroup: uid, ...(c.securityContext as object | undefined) },
+  });
+  const containers = spec.containers as Container[];
+  const initContainers = spec.initContainers as Container[] | undefined;
   return {
     automountServiceAccountToken: false,
     ...spec,
+    containers: containers.map(withUser),
+    ...(initContainers ? { initContainers: initContainers.map(withUser) } : {}),
     securityContext: {
       runAsNonRoot: true,
       runAsUser: uid,

@@ -13,7 +13,14 @@ import { awsTags, physicalName } from '../naming.js';
 import { backupRules } from '../planning/backups.js';
 import { PINNED } from '../tiers.js';
 import type { Tier } from '../tiers.js';
-import { SNAPSHOT_SERVICE_ACCOUNT, VAULT_NAMESPACE, VAULT_ROLES, vaultAddress } from '../vault-access.js';
+import {
+  SNAPSHOT_SERVICE_ACCOUNT,
+  VAULT_NAMESPACE,
+  VAULT_ROLES,
+  vaultCaVolume,
+  vaultClientEnv,
+  vaultEndpoint,
+} from '../vault-access.js';
 import type { Cluster } from './cluster.js';
 import { privateBucket } from './private-bucket.js';
 
@@ -232,6 +239,9 @@ export class Backups extends pulumi.ComponentResource {
       { name: 'snapshots', mountPath: '/snapshots' },
       { name: 'tmp', mountPath: '/tmp' },
     ];
+    // HA Vault (the only kind with backups) serves TLS from the stack's CA.
+    const vaultServer = vaultEndpoint(true);
+    const vaultCa = vaultCaVolume(vaultServer);
     new batchv1.CronJob(
       `${name}-vault-snapshot`,
       {
@@ -263,15 +273,12 @@ export class Backups extends pulumi.ComponentResource {
                           '&& vault operator raft snapshot save /snapshots/vault.snap',
                         ].join(' '),
                       ],
-                      env: [
-                        { name: 'VAULT_ADDR', value: vaultAddress(true) },
-                        { name: 'HOME', value: '/tmp' },
-                      ],
+                      env: [...vaultClientEnv(vaultServer), { name: 'HOME', value: '/tmp' }],
                       resources: {
                         requests: { cpu: '50m', memory: '64Mi' },
                         limits: { cpu: '500m', memory: '256Mi' },
                       },
-                      volumeMounts: scratch,
+                      volumeMounts: [...scratch, ...vaultCa.volumeMounts],
                     }),
                   ],
                   containers: [
@@ -297,6 +304,7 @@ export class Backups extends pulumi.ComponentResource {
                   volumes: [
                     { name: 'snapshots', emptyDir: {} },
                     { name: 'tmp', emptyDir: {} },
+                    ...vaultCa.volumes,
                   ],
                 }),
               },

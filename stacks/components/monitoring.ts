@@ -17,8 +17,12 @@ import { PINNED } from '../tiers.js';
 import type { Tier } from '../tiers.js';
 import {
   EXPORTER_SERVICE_ACCOUNT,
+  VAULT_CA_KEY,
+  VAULT_CA_SECRET,
   VAULT_NAMESPACE,
+  VAULT_RELEASE,
   vaultAgentAnnotations,
+  vaultEndpoint,
   vaultSecretFile,
 } from '../vault-access.js';
 import { albIngressAnnotations } from './load-balancer-controller.js';
@@ -58,6 +62,8 @@ export interface MonitoringArgs {
   readonly deployExporters: boolean;
   /** HA Vault serves unauthenticated telemetry (the VaultSealed alert reads it); dev mode does not. */
   readonly scrapeVault: boolean;
+  /** The CA of Vault's TLS listener (HA): Prometheus verifies the server with it. */
+  readonly vaultCaCertPem?: pulumi.Output<string>;
   /** In-cluster Postgres (CloudNativePG): its instances serve cnpg_* metrics on their "metrics" port. */
   readonly cloudNativePgCluster?: string;
   /**
@@ -317,8 +323,21 @@ export class Monitoring extends pulumi.ComponentResource {
     serviceMonitor('redis-exporter', 'redis-exporter', 'metrics', args.runtimeNamespace);
 
     if (args.scrapeVault) {
-      // Mirrors the Vault chart's own ServiceMonitor (port http, /v1/sys/metrics), created here so it
-      // waits for the operator's CRDs rather than racing the Vault release.
+      if (!args.vaultCaCertPem)
+        throw new Error('Monitoring: scraping Vault needs the CA of its TLS listener');
+      // Prometheus reads the CA from a Secret in its own namespace.
+      const vaultCa = new corev1.Secret(
+        `${name}-vault-ca`,
+        {
+          metadata: { name: VAULT_CA_SECRET, namespace: ns },
+          stringData: { [VAULT_CA_KEY]: args.vaultCaCertPem },
+        },
+        child,
+      );
+      // Mirrors the Vault chart's own ServiceMonitor (with TLS on: port and scheme https,
+      // /v1/sys/metrics), created here so it waits for the operator's CRDs rather than racing the
+      // Vault release. Targets are pod IPs behind the headless service: the TLS check is against
+      // that service's name, which the certificate carries.
       new CustomResource(
         `${name}-servicemonitor-vault`,
         {
@@ -336,15 +355,20 @@ export class Monitoring extends pulumi.ComponentResource {
             },
             endpoints: [
               {
-                port: 'http',
+                port: 'https',
+                scheme: 'https',
                 path: '/v1/sys/metrics',
                 params: { format: ['prometheus'] },
                 interval: `${tier.monitoring.scrapeIntervalSeconds}s`,
+                tlsConfig: {
+                  ca: { secret: { name: VAULT_CA_SECRET, key: VAULT_CA_KEY } },
+                  serverName: `${VAULT_RELEASE}-internal.${VAULT_NAMESPACE}.svc`,
+                },
               },
             ],
           },
         },
-        afterCrds,
+        { parent: this, dependsOn: [release, vaultCa] },
       );
     }
 
@@ -377,6 +401,7 @@ export class Monitoring extends pulumi.ComponentResource {
 
   private exporters(name: string, args: MonitoringArgs): void {
     const child = { parent: this };
+    const vault = vaultEndpoint(args.tier.vault.ha);
     const ns = args.runtimeNamespace;
     const sa = new corev1.ServiceAccount(
       `${name}-exporter`,
@@ -421,7 +446,7 @@ export class Monitoring extends pulumi.ComponentResource {
             },
             template: pod(
               'postgres-exporter',
-              vaultAgentAnnotations(['databasePassword']),
+              vaultAgentAnnotations(['databasePassword'], vault),
               {
                 name: 'postgres-exporter',
                 image: PINNED.postgresExporterImage,
@@ -481,7 +506,7 @@ export class Monitoring extends pulumi.ComponentResource {
             template: pod(
               'redis-exporter',
               passwordTemplate.apply((t) =>
-                vaultAgentAnnotations([], { extraTemplates: { 'redis-passwords.json': t } }),
+                vaultAgentAnnotations([], vault, { extraTemplates: { 'redis-passwords.json': t } }),
               ),
               {
                 name: 'redis-exporter',

@@ -33,6 +33,7 @@ import {
   RUNTIME_SERVICE_ACCOUNT,
   VAULT_NAMESPACE,
   vaultAgentAnnotations,
+  vaultEndpoint,
 } from '../vault-access.js';
 import type { Cluster } from './cluster.js';
 import { CNPG_CLUSTER } from './database.js';
@@ -221,6 +222,7 @@ export class Runtime extends pulumi.ComponentResource {
     const endpoints = pulumi.output(d.endpoints);
     const local = cfg.storageMode === 'local';
     const hasAnthropicKey = endpoints.apply((e) => e.hasAnthropicKey);
+    const vault = vaultEndpoint(tier.vault.ha);
 
     const config = new corev1.ConfigMap(
       `${name}-config`,
@@ -304,7 +306,9 @@ export class Runtime extends pulumi.ComponentResource {
           template: {
             metadata: {
               labels: appLabels('migrate'),
-              annotations: secretFiles.apply((f) => vaultAgentAnnotations(f, { prePopulateOnly: true })),
+              annotations: secretFiles.apply((f) =>
+                vaultAgentAnnotations(f, vault, { prePopulateOnly: true }),
+              ),
             },
             spec: podSpec(
               'migrate',
@@ -332,7 +336,10 @@ export class Runtime extends pulumi.ComponentResource {
           selector: { matchLabels: selectorLabels('api') },
           strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
           template: {
-            metadata: { labels: apiLabels, annotations: secretFiles.apply((f) => vaultAgentAnnotations(f)) },
+            metadata: {
+              labels: apiLabels,
+              annotations: secretFiles.apply((f) => vaultAgentAnnotations(f, vault)),
+            },
             spec: podSpec(
               'api',
               {
@@ -381,7 +388,7 @@ export class Runtime extends pulumi.ComponentResource {
               labels: workerLabels,
               // A node autoscaler never drains a worker's node to save money mid-video (planning/nodes.ts).
               annotations: secretFiles.apply((f) => ({
-                ...vaultAgentAnnotations(f),
+                ...vaultAgentAnnotations(f, vault),
                 'karpenter.sh/do-not-disrupt': 'true',
               })),
             },

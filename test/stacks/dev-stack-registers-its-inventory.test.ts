@@ -115,6 +115,13 @@ test('dev Vault runs in dev mode and is configured with the generated root token
     ).length,
     1,
   );
+  // Dev mode serves plain HTTP inside the developer's cluster: no CA, no certificate.
+  assert.equal(e.outputs.vaultAddress?.value, 'http://vault.vault.svc:8200');
+  assert.deepEqual(
+    e.resources.filter((r) => r.type.startsWith('tls:')).map((r) => r.type),
+    [],
+  );
+  assert.equal(e.outputs.vaultBootstrapPolicy?.value, undefined, 'dev configures with its dev root token');
 });
 
 test('dev runtime: local storage on a volume, NodePort, in-cluster endpoints', () => {

@@ -419,6 +419,44 @@ function awsState(
         .slice(0, length);
       return { id: 'none', state: { result, bcryptHash: `$2a$10$${id(result, 53)}` } };
     }
+    case 'tls:index/privateKey:PrivateKey': {
+      const der = (label: string): string =>
+        Buffer.from(
+          createHash('sha512')
+            .update(name + label)
+            .digest(),
+        ).toString('base64');
+      return {
+        id: id(name, 40),
+        state: {
+          privateKeyPem: `-----BEGIN EC PRIVATE KEY-----\n${der('private')}\n-----END EC PRIVATE KEY-----\n`,
+          privateKeyPemPkcs8: `-----BEGIN PRIVATE KEY-----\n${der('pkcs8')}\n-----END PRIVATE KEY-----\n`,
+          publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${der('public')}\n-----END PUBLIC KEY-----\n`,
+          publicKeyFingerprintSha256: `SHA256:${der('fingerprint').slice(0, 43)}`,
+        },
+      };
+    }
+    case 'tls:index/certRequest:CertRequest':
+      return {
+        id: id(name, 40),
+        state: {
+          certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\n${id(name + 'csr', 64)}\n-----END CERTIFICATE REQUEST-----\n`,
+        },
+      };
+    case 'tls:index/selfSignedCert:SelfSignedCert':
+    case 'tls:index/locallySignedCert:LocallySignedCert': {
+      const hours = typeof inputs.validityPeriodHours === 'number' ? inputs.validityPeriodHours : 0;
+      const start = new Date('2026-01-01T00:00:00Z');
+      return {
+        id: String(BigInt(`0x${id(name, 30)}`)),
+        state: {
+          certPem: `-----BEGIN CERTIFICATE-----\n${id(name + 'cert', 64)}\n-----END CERTIFICATE-----\n`,
+          validityStartTime: start.toISOString(),
+          validityEndTime: new Date(start.getTime() + hours * 3_600_000).toISOString(),
+          readyForRenewal: false,
+        },
+      };
+    }
     default:
       return undefined;
   }

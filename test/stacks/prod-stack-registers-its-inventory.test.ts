@@ -3,6 +3,7 @@ import { before, test } from 'node:test';
 import { nodeGroupSize } from '../../stacks/planning/capacity.js';
 import { prometheusStorageGiB } from '../../stacks/planning/monitoring.js';
 import { TIERS } from '../../stacks/tiers.js';
+import { BOOTSTRAP_POLICY_HCL } from '../../stacks/vault-access.js';
 import { at, countByType, evaluateStack, ofType, one } from './harness.js';
 import type { Evaluation } from './harness.js';
 import {
@@ -238,9 +239,10 @@ test('prod Vault: HA raft with KMS auto-unseal, injector on, configured with the
   assert.match(String(at(vault.inputs, 'values.server.ha.raft.config')), /seal "awskms"/);
   assert.match(
     String(at(vault.inputs, 'values.server.ha.raft.config')),
-    /leader_api_addr = "http:\/\/vault-2\.vault-internal:8200"/,
-    'followers retry-join the leader',
+    /leader_api_addr = "https:\/\/vault-2\.vault-internal:8200"/,
+    'followers retry-join the leader over TLS',
   );
+  assert.equal(at(vault.inputs, 'values.global.tlsDisable'), false, 'the listener serves TLS');
   assert.equal(at(vault.inputs, 'values.injector.enabled'), true);
   const configure = ofType(e, 'kubernetes:batch/v1:Job').find((j) =>
     String(at(j.inputs, 'metadata.name')).startsWith('vault-configure-'),
@@ -251,6 +253,13 @@ test('prod Vault: HA raft with KMS auto-unseal, injector on, configured with the
     script,
     /auth\/kubernetes\/role\/archibald-runtime bound_service_account_names=archibald,archibald-exporter/,
   );
+  assert.equal(
+    e.outputs.vaultBootstrapPolicy?.value,
+    BOOTSTRAP_POLICY_HCL,
+    'the operator writes the bootstrap policy from the stack output',
+  );
+  assert.match(String(e.outputs.vaultCaCert?.value), /^-----BEGIN CERTIFICATE-----/);
+  assert.equal(e.outputs.vaultAddress?.value, 'https://vault-active.vault.svc:8200');
 });
 
 test('prod monitoring: sized from the tier, dashboards, rules and ServiceMonitors provisioned', () => {
