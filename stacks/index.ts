@@ -100,10 +100,10 @@ export default async function main(): Promise<Record<string, unknown>> {
   if (vault.configured) {
     runtime.deploy('runtime', {
       endpoints: pulumi
-        .all([database.primaryHost, database.readerHost, cache.endpoint, cdn?.bucketName, cdn?.baseUrl])
-        .apply(([databaseHost, databaseReaderHost, redisEndpoint, bucket, cdnBaseUrl]) => ({
+        .all([database.primaryHost, database.readerHosts, cache.endpoint, cdn?.bucketName, cdn?.baseUrl])
+        .apply(([databaseHost, databaseReaderHosts, redisEndpoint, bucket, cdnBaseUrl]) => ({
           databaseHost,
-          databaseReaderHost,
+          databaseReaderHosts,
           databaseName: DATABASE_NAME,
           databaseUser: DATABASE_USER,
           redisEndpoint,
@@ -115,6 +115,7 @@ export default async function main(): Promise<Record<string, unknown>> {
       prometheusUrl: monitoring.prometheusUrl,
       vaultReady: vault.ready,
       inClusterDataStores: cfg.cacheMode === 'in-cluster' && cfg.databaseMode === 'in-cluster',
+      ...(database.caSecretName ? { postgresCaSecret: database.caSecretName } : {}),
       ...(network ? { vpcCidr: network.vpcCidr } : {}),
     });
   } else {
@@ -153,7 +154,7 @@ export default async function main(): Promise<Record<string, unknown>> {
     grafanaUrl: monitoring.grafanaUrl,
     grafanaAdminPassword: monitoring.grafanaAdminPassword,
     dbPrimaryEndpoint: database.primaryHost,
-    dbReaderEndpoint: database.readerHost,
+    dbReaderEndpoints: database.readerHosts,
     redisConfigurationEndpoint: cache.endpoint,
     kubeconfig: cluster.kubeconfig,
     imageRepositoryUrl: runtime.repositoryUrl,

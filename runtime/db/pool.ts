@@ -1,6 +1,8 @@
 /**
- * Postgres pools: the primary takes every write; reads that may lag a little (the GET routes) go to
- * the replica when one is configured, otherwise to the primary too.
+ * Postgres pools: the primary takes every write; reads that may lag a little (the GET routes) are
+ * spread over the read replicas, one pool each, when any are configured, otherwise they go to the
+ * primary too. One pool per replica (rather than one DNS name in front of them all) lets each
+ * connection verify the certificate of the server it actually reaches.
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -8,8 +10,10 @@ import type { Config } from '../config/load.js';
 
 export interface Database {
   readonly primary: pg.Pool;
-  /** The read replica's pool, or the primary's when there is no replica. */
-  readonly read: pg.Pool;
+  /** One pool per read replica; empty when reads go to the primary. */
+  readonly replicas: readonly pg.Pool[];
+  /** The pool for the next lag-tolerant read: the replicas in turn, or the primary. */
+  reader(): pg.Pool;
   close(): Promise<void>;
 }
 
@@ -37,13 +41,20 @@ function createPool(url: string, config: Config['database'], name: string, log?:
 
 export function createDatabase(config: Config['database'], log?: Logger): Database {
   const primary = createPool(config.url, config, 'primary', log);
-  const read = config.readUrl ? createPool(config.readUrl, config, 'replica', log) : primary;
+  const replicas = config.readUrls.map((url, i) =>
+    createPool(url, config, config.readUrls.length > 1 ? `replica-${i}` : 'replica', log),
+  );
+  let next = 0;
   return {
     primary,
-    read,
+    replicas,
+    reader() {
+      if (replicas.length === 0) return primary;
+      next = (next + 1) % replicas.length;
+      return replicas[next] as pg.Pool;
+    },
     async close() {
-      await primary.end();
-      if (read !== primary) await read.end();
+      await Promise.all([primary, ...replicas].map((pool) => pool.end()));
     },
   };
 }
