@@ -17,6 +17,22 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * node-postgres reads the connection string over the options it is given, password included: a
+ * URL without a password would replace the password option with an empty one. The URL (with its
+ * sslmode and sslrootcert) stays node-postgres' to read, and each client gets the rotating secret
+ * after it has done so.
+ */
+function clientWithPassword(password: () => string): typeof pg.Client {
+  return class extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      // A function is what node-postgres calls for each authentication (its types say string only).
+      Object.assign(this, { password });
+    }
+  } as typeof pg.Client;
+}
+
 /** The URL without its password, so the password option (a rotating secret) is the one used. */
 function withoutPassword(url: string): string {
   const parsed = new URL(url);
@@ -28,7 +44,9 @@ function createPool(url: string, config: Config['database'], name: string, log?:
   const secret = config.password;
   const pool = new pg.Pool({
     connectionString: secret ? withoutPassword(url) : url,
-    ...(secret ? { password: () => secret.value() } : {}),
+    ...(secret
+      ? { Client: clientWithPassword(() => secret.value()) as unknown as new () => pg.ClientBase }
+      : {}),
     max: config.poolMax,
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
