@@ -9,15 +9,18 @@ import { runPodContract } from './pod.js';
 export function podContractTest(stack: string): void {
   test(
     `${stack}: the migration Job, API and worker run as rendered, pass their probes and render a video`,
-    { timeout: 240_000 },
+    { timeout: 480_000 },
     async () => {
-      const result = await runPodContract(stack);
-      assert.equal(result.video.status, 'completed');
-      if (result.s3Objects.length > 0 || result.additions.AWS_ACCESS_KEY_ID) {
-        assert.ok(
-          result.s3Objects.some((o) => o.endsWith('.mp4') || o.includes('.mp4')),
-          `the video was published to the bucket: ${result.s3Objects.join(', ')}`,
-        );
+      const { video, s3, localFile } = await runPodContract(stack);
+      assert.equal(video.status, 'completed');
+      const url = video.outputUrl ?? '';
+      if (s3) {
+        assert.ok(url.startsWith(`${s3.cdnBaseUrl}/`), `${url} is served by the CDN`);
+        const key = url.slice(s3.cdnBaseUrl.length + 1);
+        assert.ok(s3.keys.includes(`${s3.bucket}/${key}`), `${key} is in the bucket: ${s3.keys.join(', ')}`);
+      } else {
+        assert.equal(localFile?.status, 200, `${url} is served by the API`);
+        assert.ok((localFile?.bytes ?? 0) > 10_000, 'the file holds a video');
       }
     },
   );

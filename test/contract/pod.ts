@@ -429,7 +429,10 @@ function hostOf(url: string): { host: string; port: number } {
 
 export interface ContractResult {
   readonly video: { status: string; outputUrl?: string; error?: unknown };
-  readonly s3Objects: string[];
+  /** S3 mode: the bucket, the CDN base URL and the keys the bucket holds afterwards. */
+  readonly s3?: { bucket: string; cdnBaseUrl: string; keys: string[] };
+  /** Local storage: the video file fetched through the API. */
+  readonly localFile?: { status: number; bytes: number };
   /** Environment the test adds to every pod, with what provides it in a real cluster. */
   readonly additions: Record<string, string>;
 }
@@ -629,9 +632,26 @@ export async function runPodContract(stack: string): Promise<ContractResult> {
       throw new Error(
         `video ${video.status}: ${JSON.stringify(video.error)}\nworker:\n${worker.output().slice(-6000)}`,
       );
-    const s3Objects = s3Dir ? listFiles(s3Dir) : [];
-    trace(`video ${video.status} at ${video.outputUrl ?? '?'}; bucket holds ${s3Objects.join(', ')}`);
-    return { video, s3Objects, additions };
+    trace(`video ${video.status} at ${video.outputUrl ?? '?'}`);
+    if (s3Dir) {
+      // s3rver keeps an object as "<bucket>/<key>._S3rver_object".
+      const keys = listFiles(s3Dir)
+        .filter((f) => f.endsWith('._S3rver_object'))
+        .map((f) => f.slice(0, -'._S3rver_object'.length));
+      return {
+        video,
+        s3: { bucket: apiEnv.S3_BUCKET as string, cdnBaseUrl: apiEnv.CDN_BASE_URL ?? '', keys },
+        additions,
+      };
+    }
+    const file = await http(socket, 'GET', new URL(video.outputUrl ?? '/missing', 'http://pod').pathname, {
+      headers: auth,
+    });
+    return {
+      video,
+      localFile: { status: file.status, bytes: Buffer.byteLength(file.body, 'latin1') },
+      additions,
+    };
   } finally {
     await Promise.all(started.map((p) => p.stop()));
     await sandbox.close();

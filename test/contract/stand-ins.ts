@@ -20,6 +20,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
 export interface KeyPair {
   readonly cert: string;
@@ -112,6 +113,7 @@ export async function createSandbox(prefix: string): Promise<Sandbox> {
     },
     async close() {
       process.off('exit', onExit);
+      for (const signal of SIGNALS) process.off(signal, onSignal);
       await Promise.all(tracked.reverse().map((t) => t.stop()));
       rmSync(dir, { recursive: true, force: true });
     },
@@ -121,7 +123,13 @@ export async function createSandbox(prefix: string): Promise<Sandbox> {
     for (const t of tracked) if (t.child.exitCode === null) t.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
+  // Killed (CI's time limit, Ctrl-C), the same: 'exit' does not run on a signal.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    onExit();
+    process.kill(process.pid, signal);
+  };
   process.on('exit', onExit);
+  for (const signal of SIGNALS) process.once(signal, onSignal);
   try {
     // Until unshare has made the namespace, /proc/<pid>/ns/net is still this process's own.
     const own = readlinkSync('/proc/self/ns/net');
