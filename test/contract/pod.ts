@@ -10,6 +10,17 @@
  * bound in at their rendered paths, an /etc/hosts that resolves the stack's hostnames to the
  * stand-ins, entered with chroot as the rendered user: inside a private mount namespace, so the
  * host is never touched and everything goes away with the process.
+ *
+ * What the test adds to a pod beyond what the stack renders, and what provides it in a cluster:
+ * - PATH: the base image's ENV (node:*-bookworm-slim), which runtime/Dockerfile inherits;
+ * - HOSTNAME (the kubelet) and HOME=/nonexistent (the image user's passwd entry);
+ * - the Vault Agent files, written where the injector's annotations say, with the KV values;
+ * - the files the image ADDs (the RDS CA bundle): the stand-in RDS CA at the same path;
+ * - NODE_EXTRA_CA_CERTS, a CA standing in for the public roots Node already trusts (Amazon's
+ *   CAs sign ElastiCache's and S3's certificates); never the Postgres CAs, which Node does not trust;
+ * - AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY when the service account carries an IRSA role: the
+ *   pod identity webhook's AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE, traded with STS by the SDK.
+ * The image's /app is this checkout, node is this machine's, and so are ffmpeg and its fonts.
  */
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { chmodSync, chownSync, mkdirSync } from 'node:fs';
