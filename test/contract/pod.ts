@@ -171,7 +171,7 @@ function probePort(c: Container, port: number | string): number {
   return found.containerPort;
 }
 
-// ---- talking to a pod: HTTP over a Unix socket that socat forwards into the namespace ----
+// ---- talking to a pod: HTTP over a Unix socket (a file: it crosses into the namespace) ----
 
 interface Reply {
   status: number;
@@ -356,15 +356,27 @@ async function waitForExit(p: Tracked, timeoutMs: number, what: string): Promise
     throw new Error(`${what}: ${result === 'timeout' ? 'still running' : `exit ${result}`}\n${p.output()}`);
 }
 
+/** Listens on a Unix socket (argv[1]) and pipes each connection to 127.0.0.1:argv[2], as a Service would. */
+const FORWARDER = `
+  const net = require('node:net');
+  const [socket, port] = process.argv.slice(1);
+  net.createServer((client) => {
+    const upstream = net.connect(Number(port), '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  }).listen(socket);
+`;
+
 async function forward(ctx: Contract, port: number): Promise<string> {
   const socket = join(ctx.sandbox.dir, `port-${port}.sock`);
   if (existsSync(socket)) return socket;
   ctx.sandbox.start(
     `forward-${port}`,
-    ctx.sandbox.inNet(['socat', `UNIX-LISTEN:${socket},fork`, `TCP:127.0.0.1:${port}`]),
+    ctx.sandbox.inNet([process.execPath, '-e', FORWARDER, socket, String(port)]),
   );
   for (let i = 0; !existsSync(socket); i++) {
-    if (i > 100) throw new Error(`socat for ${port} did not start`);
+    if (i > 100) throw new Error(`the forwarder for ${port} did not start`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return socket;
