@@ -122,10 +122,10 @@ export default async function main(): Promise<Record<string, unknown>> {
   if (vault.configured) {
     runtime.deploy('runtime', {
       endpoints: pulumi
-        .all([database.primaryHost, database.readerHost, cache.endpoint, cdn?.bucketName, cdn?.baseUrl])
-        .apply(([databaseHost, databaseReaderHost, redisEndpoint, bucket, cdnBaseUrl]) => ({
+        .all([database.primaryHost, database.readerHosts, cache.endpoint, cdn?.bucketName, cdn?.baseUrl])
+        .apply(([databaseHost, databaseReaderHosts, redisEndpoint, bucket, cdnBaseUrl]) => ({
           databaseHost,
-          databaseReaderHost,
+          databaseReaderHosts,
           databaseName: DATABASE_NAME,
           databaseUser: DATABASE_USER,
           redisEndpoint,
@@ -138,6 +138,7 @@ export default async function main(): Promise<Record<string, unknown>> {
       vaultReady: vault.ready,
       dataStoresReady: [...database.ready, ...cache.ready],
       inClusterDataStores: cfg.cacheMode === 'in-cluster' && cfg.databaseMode === 'in-cluster',
+      ...(database.caSecretName ? { postgresCaSecret: database.caSecretName } : {}),
       ...(network ? { vpcCidr: network.vpcCidr, loadBalancerSubnetCidrs: network.publicSubnetCidrs } : {}),
       ...(ingressController ? { ingressController } : {}),
     });
@@ -179,7 +180,7 @@ export default async function main(): Promise<Record<string, unknown>> {
     grafanaCertificateValidation: monitoring.grafanaCertificateValidation,
     grafanaAdminPassword: monitoring.grafanaAdminPassword,
     dbPrimaryEndpoint: database.primaryHost,
-    dbReaderEndpoint: database.readerHost,
+    dbReaderEndpoints: database.readerHosts,
     redisConfigurationEndpoint: cache.endpoint,
     kubeconfig: cluster.kubeconfig,
     imageRepositoryUrl: runtime.repositoryUrl,

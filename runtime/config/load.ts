@@ -24,7 +24,8 @@ export interface Config {
   logLevel: NonNullable<ConfigEnv['LOG_LEVEL']>;
   database: {
     url: string;
-    readUrl?: string;
+    /** Read replicas' URLs; empty when reads go to the primary. */
+    readUrls: string[];
     password?: Secret;
     poolMax: number;
   };
@@ -203,7 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     database: {
       url: e.DATABASE_URL,
-      ...(e.DATABASE_READ_URL ? { readUrl: e.DATABASE_READ_URL } : {}),
+      readUrls: e.DATABASE_READ_URL ? e.DATABASE_READ_URL.split(',') : [],
       ...(databasePassword ? { password: databasePassword } : {}),
       poolMax: e.DATABASE_POOL_MAX,
     },

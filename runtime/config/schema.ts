@@ -25,6 +25,7 @@ const secretFile = (of: string) =>
   });
 
 const URL_PG = '^postgres(ql)?://';
+const URL_PG_LIST = '^postgres(ql)?://[^,\\s]+(,postgres(ql)?://[^,\\s]+)*$';
 const URL_REDIS = '^rediss?://';
 const URL_HTTP = '^https?://';
 const HOST_PORT_LIST = '^[^,:\\s]+:\\d{1,5}(,[^,:\\s]+:\\d{1,5})*$';
@@ -47,8 +48,9 @@ export const configSchema = Type.Object({
   ),
   DATABASE_READ_URL: Type.Optional(
     Type.String({
-      pattern: URL_PG,
-      description: 'Optional read replica; serves the GET routes.',
+      pattern: URL_PG_LIST,
+      description:
+        'Optional read replicas, comma-separated URLs; the GET routes spread their reads over them.',
       'x-secret': true,
     }),
   ),

@@ -1,6 +1,8 @@
 /**
- * Postgres pools: the primary takes every write; reads that may lag a little (the GET routes) go to
- * the replica when one is configured, otherwise to the primary too.
+ * Postgres pools: the primary takes every write; reads that may lag a little (the GET routes) are
+ * spread over the read replicas, one pool each, when any are configured, otherwise they go to the
+ * primary too. One pool per replica (rather than one DNS name in front of them all) lets each
+ * connection verify the certificate of the server it actually reaches.
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -8,9 +10,27 @@ import type { Config } from '../config/load.js';
 
 export interface Database {
   readonly primary: pg.Pool;
-  /** The read replica's pool, or the primary's when there is no replica. */
-  readonly read: pg.Pool;
+  /** One pool per read replica; empty when reads go to the primary. */
+  readonly replicas: readonly pg.Pool[];
+  /** The pool for the next lag-tolerant read: the replicas in turn, or the primary. */
+  reader(): pg.Pool;
   close(): Promise<void>;
+}
+
+/**
+ * node-postgres reads the connection string over the options it is given, password included: a
+ * URL without a password would replace the password option with an empty one. The URL (with its
+ * sslmode and sslrootcert) stays node-postgres' to read, and each client gets the rotating secret
+ * after it has done so.
+ */
+function clientWithPassword(password: () => string): typeof pg.Client {
+  return class extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      // A function is what node-postgres calls for each authentication (its types say string only).
+      Object.assign(this, { password });
+    }
+  } as typeof pg.Client;
 }
 
 /** The URL without its password, so the password option (a rotating secret) is the one used. */
@@ -24,7 +44,9 @@ function createPool(url: string, config: Config['database'], name: string, log?:
   const secret = config.password;
   const pool = new pg.Pool({
     connectionString: secret ? withoutPassword(url) : url,
-    ...(secret ? { password: () => secret.value() } : {}),
+    ...(secret
+      ? { Client: clientWithPassword(() => secret.value()) as unknown as new () => pg.ClientBase }
+      : {}),
     max: config.poolMax,
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
@@ -37,13 +59,20 @@ function createPool(url: string, config: Config['database'], name: string, log?:
 
 export function createDatabase(config: Config['database'], log?: Logger): Database {
   const primary = createPool(config.url, config, 'primary', log);
-  const read = config.readUrl ? createPool(config.readUrl, config, 'replica', log) : primary;
+  const replicas = config.readUrls.map((url, i) =>
+    createPool(url, config, config.readUrls.length > 1 ? `replica-${i}` : 'replica', log),
+  );
+  let next = 0;
   return {
     primary,
-    read,
+    replicas,
+    reader() {
+      if (replicas.length === 0) return primary;
+      next = (next + 1) % replicas.length;
+      return replicas[next] as pg.Pool;
+    },
     async close() {
-      await primary.end();
-      if (read !== primary) await read.end();
+      await Promise.all([primary, ...replicas].map((pool) => pool.end()));
     },
   };
 }

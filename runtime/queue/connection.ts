@@ -24,6 +24,13 @@ export interface RedisClientOptions {
 /** How long a request-serving client waits for one command before it fails. */
 export const REQUEST_COMMAND_TIMEOUT_MS = 3000;
 
+/** ioredis' dnsLookup that hands the hostname through unchanged. */
+const CONNECT_BY_HOSTNAME = (address: string, callback: (err: null, address: string) => void): void =>
+  callback(null, address);
+
+/** How long a cluster client waits for CLUSTER SLOTS before it tries another node. */
+export const SLOTS_REFRESH_TIMEOUT_MS = 5000;
+
 export function createRedis(config: Config['redis'], options: RedisClientOptions): RedisClient {
   const base: RedisOptions = {
     connectionName: `archibald-${options.name}`,
@@ -41,7 +48,15 @@ export function createRedis(config: Config['redis'], options: RedisClientOptions
       // BullMQ reads these two from the top level for cluster clients.
       maxRetriesPerRequest: options.maxRetriesPerRequest,
       enableReadyCheck: true,
+      // Over TLS the nodes announce hostnames (ElastiCache does) and their certificates name those
+      // hosts: connect by name, since a looked-up IP would fail the certificate's hostname check.
+      ...(config.tls ? { dnsLookup: CONNECT_BY_HOSTNAME } : {}),
+      // The default 1 s is less than a TLS handshake plus AUTH on a busy node can take, and a
+      // timed-out CLUSTER SLOTS leaves the client without slots (never ready).
+      slotsRefreshTimeout: SLOTS_REFRESH_TIMEOUT_MS,
     } as ConstructorParameters<typeof Cluster>[1]);
+    // BullMQ duplicates this client for its blocking connections; ioredis' Cluster.duplicate()
+    // copies these options, so those connections keep them too.
   } else {
     client = new Redis(config.url, base);
   }

@@ -1,6 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as rds from '@pulumi/aws/rds/index.js';
-import * as route53 from '@pulumi/aws/route53/index.js';
 import { CustomResource } from '@pulumi/kubernetes/apiextensions/customResource.js';
 import * as corev1 from '@pulumi/kubernetes/core/v1/index.js';
 import { pinnedChartRelease } from '../kube.js';
@@ -39,15 +38,19 @@ export function cloudnativePgValues(): Record<string, unknown> {
 }
 
 /**
- * Postgres. rds: a KMS-encrypted primary (multi-AZ in prod) with the tier's read replicas behind
- * one weighted private DNS name, PITR retention, deletion protection and a final snapshot where the
+ * Postgres. rds: a KMS-encrypted primary (multi-AZ in prod) with the tier's read replicas, each
+ * reached at its own RDS endpoint (the name its certificate carries), PITR retention, deletion protection and a final snapshot where the
  * data matters, Performance Insights, TLS enforced; the password from @pulumi/random is sent
  * write-only. in-cluster: the CloudNativePG operator and a Cluster with a primary and a replica.
  */
 export class Database extends pulumi.ComponentResource {
   readonly primaryHost: pulumi.Output<string>;
-  readonly readerHost: pulumi.Output<string>;
+  /** Hosts the runtime spreads its reads over; each matches its server's certificate. */
+  readonly readerHosts: pulumi.Output<string[]>;
+  /** One host per instance that serves reads, for the exporters. */
   readonly replicaHosts: pulumi.Output<string>[];
+  /** In-cluster: the Secret holding the CA that signs the server certificates (key ca.crt). */
+  readonly caSecretName: pulumi.Output<string> | undefined;
   readonly password: pulumi.Output<string>;
   /** ARN of the primary (AWS Backup selects it); undefined in-cluster. */
   readonly primaryArn: pulumi.Output<string> | undefined;
@@ -129,13 +132,17 @@ export class Database extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: [operator] },
       );
-      // CloudNativePG's services: <cluster>-rw follows the primary, <cluster>-ro the replicas.
-      this.primaryHost = pulumi.interpolate`${cluster.metadata.name}-rw.${namespace}.svc.cluster.local`;
-      this.readerHost = pulumi.interpolate`${cluster.metadata.name}-ro.${namespace}.svc.cluster.local`;
-      this.replicaHosts = [this.readerHost];
+      // CloudNativePG's services: <cluster>-rw follows the primary, <cluster>-ro the replicas. The
+      // operator's server certificate names <service>.<namespace>.svc (not every release adds the
+      // cluster domain), and it signs it with the CA in <cluster>-ca.
+      this.primaryHost = pulumi.interpolate`${cluster.metadata.name}-rw.${namespace}.svc`;
+      const reader = pulumi.interpolate`${cluster.metadata.name}-ro.${namespace}.svc`;
+      this.readerHosts = tier.postgres.readReplicas > 0 ? reader.apply((h) => [h]) : pulumi.output([]);
+      this.replicaHosts = tier.postgres.readReplicas > 0 ? [reader] : [];
+      this.caSecretName = pulumi.interpolate`${cluster.metadata.name}-ca`;
       this.primaryArn = undefined;
       this.ready = [cluster];
-      this.registerOutputs({ primaryHost: this.primaryHost, readerHost: this.readerHost });
+      this.registerOutputs({ primaryHost: this.primaryHost, readerHosts: this.readerHosts });
       return;
     }
 
@@ -234,45 +241,14 @@ export class Database extends pulumi.ComponentResource {
         ),
     );
 
-    // RDS has no shared reader endpoint for plain Postgres: one private name with equal weights
-    // spreads readers over the replicas, and the runtime needs only DATABASE_READ_URL.
-    const zone = new route53.Zone(
-      `${name}-internal`,
-      {
-        name: `db.${cfg.stack}.archibald.internal`,
-        comment: 'Archibald private database names',
-        vpcs: [{ vpcId: network.vpcId }],
-        forceDestroy: true,
-        tags,
-      },
-      child,
-    );
-    replicas.forEach((replica, i) => {
-      new route53.Record(
-        `${name}-reader-${i}`,
-        {
-          zoneId: zone.zoneId,
-          name: `reader.db.${cfg.stack}.archibald.internal`,
-          type: 'CNAME',
-          ttl: 30,
-          records: [replica.address],
-          setIdentifier: `replica-${i}`,
-          weightedRoutingPolicies: [{ weight: 1 }],
-        },
-        child,
-      );
-    });
-
     this.primaryHost = primary.address;
+    // RDS has no reader endpoint for Postgres instances, and a shared private name in front of the
+    // replicas would match none of their certificates: the runtime gets every replica's own endpoint.
     this.replicaHosts = replicas.map((r) => r.address);
-    this.readerHost =
-      replicas.length > 0 ? pulumi.output(`reader.db.${cfg.stack}.archibald.internal`) : primary.address;
+    this.readerHosts = pulumi.all(this.replicaHosts);
+    this.caSecretName = undefined;
     this.primaryArn = primary.arn;
     this.ready = [primary, ...replicas];
-    this.registerOutputs({
-      primaryHost: this.primaryHost,
-      readerHost: this.readerHost,
-      replicaHosts: this.replicaHosts,
-    });
+    this.registerOutputs({ primaryHost: this.primaryHost, readerHosts: this.readerHosts });
   }
 }

@@ -22,6 +22,7 @@ import { apiScaling, workerScaling } from '../planning/scaling.js';
 import {
   API_PORT,
   PATHS,
+  POSTGRES_CA_DIR,
   WORKER_METRICS_PORT,
   publicBaseUrl,
   runtimeEnvironment,
@@ -64,6 +65,8 @@ export interface RuntimeDeployArgs {
   readonly ingressController?: LoadBalancerController;
   /** EKS: the subnets the internet-facing ALB's nodes have their addresses in (the public ones). */
   readonly loadBalancerSubnetCidrs?: readonly string[];
+  /** In-cluster Postgres: the Secret with the CA its server certificates are signed by (ca.crt). */
+  readonly postgresCaSecret?: pulumi.Input<string>;
 }
 
 /** The image's non-root user (runtime/Dockerfile). */
@@ -252,12 +255,23 @@ export class Runtime extends pulumi.ComponentResource {
       { name: 'asset-cache', emptyDir: { sizeLimit: '2Gi' } },
       { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
       ...(storage ? [{ name: 'videos', persistentVolumeClaim: { claimName: storage.metadata.name } }] : []),
+      // Only the certificate: the operator's Secret also holds the CA's private key.
+      ...(d.postgresCaSecret
+        ? [
+            {
+              name: 'postgres-ca',
+              secret: { secretName: d.postgresCaSecret, items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+            },
+          ]
+        : []),
     ];
     const volumeMounts: k8sInput.core.v1.VolumeMount[] = [
       { name: 'work', mountPath: PATHS.work },
       { name: 'asset-cache', mountPath: PATHS.assetCache },
       { name: 'tmp', mountPath: PATHS.tmp },
       ...(storage ? [{ name: 'videos', mountPath: PATHS.storage }] : []),
+      // Over the image's RDS bundle, at the sslrootcert path the ConfigMap's URLs name.
+      ...(d.postgresCaSecret ? [{ name: 'postgres-ca', mountPath: POSTGRES_CA_DIR, readOnly: true }] : []),
     ];
     const secretFiles = hasAnthropicKey.apply((has) =>
       has

@@ -17,10 +17,17 @@ export const PATHS = {
   tmp: '/tmp',
 } as const;
 
+/**
+ * The CA bundle Postgres server certificates are verified against (sslrootcert). The image ships
+ * the RDS bundle here (runtime/Dockerfile); in-cluster, CloudNativePG's CA is mounted over it.
+ */
+export const POSTGRES_CA_DIR = '/etc/archibald/postgres-ca';
+export const POSTGRES_CA_FILE = `${POSTGRES_CA_DIR}/ca.crt`;
+
 export interface RuntimeEndpoints {
-  /** Postgres primary and reader hosts (port 5432). */
+  /** Postgres primary and read replica hosts (port 5432), each a name its certificate carries. */
   readonly databaseHost: string;
-  readonly databaseReaderHost: string;
+  readonly databaseReaderHosts: readonly string[];
   readonly databaseName: string;
   readonly databaseUser: string;
   /** host:port of Redis (cluster configuration endpoint or single node). */
@@ -48,15 +55,16 @@ export function runtimeEnvironment(
   e: RuntimeEndpoints,
 ): Record<string, string> {
   const scaling = workerScaling(tier);
+  // node-postgres treats sslmode=require as verify-full against Node's public roots, which trust
+  // neither RDS nor CloudNativePG: verify the full chain and host against the CA that signed them.
   const pg = (host: string): string =>
-    `postgres://${e.databaseUser}@${host}:5432/${e.databaseName}?sslmode=require`;
+    `postgres://${e.databaseUser}@${host}:5432/${e.databaseName}?sslmode=verify-full&sslrootcert=${POSTGRES_CA_FILE}`;
   const env: Record<string, string> = {
     PORT: String(API_PORT),
     HOST: '0.0.0.0',
     METRICS_PORT: String(WORKER_METRICS_PORT),
     LOG_LEVEL: tier.name === 'dev' ? 'debug' : 'info',
     DATABASE_URL: pg(e.databaseHost),
-    DATABASE_READ_URL: pg(e.databaseReaderHost),
     DATABASE_PASSWORD_FILE: vaultSecretFile('databasePassword'),
     DATABASE_POOL_MAX: String(poolMaxPerProcess(tier)),
     REDIS_PASSWORD_FILE: vaultSecretFile('redisPassword'),
@@ -74,6 +82,7 @@ export function runtimeEnvironment(
     // The migration Job applies migrations before the API rolls; pods never race to migrate.
     MIGRATE_ON_START: 'false',
   };
+  if (e.databaseReaderHosts.length > 0) env.DATABASE_READ_URL = e.databaseReaderHosts.map(pg).join(',');
   if (e.redisCluster) env.REDIS_CLUSTER_NODES = e.redisEndpoint;
   else env.REDIS_URL = `${e.redisTls ? 'rediss' : 'redis'}://${e.redisEndpoint}`;
   if (e.s3) {

@@ -26,7 +26,7 @@ test('an empty environment gives the documented local defaults', () => {
   assert.equal(config.host, '127.0.0.1');
   assert.equal(config.metricsPort, 9464);
   assert.equal(config.database.url, 'postgres://postgres@127.0.0.1:5432/archibald');
-  assert.equal(config.database.readUrl, undefined);
+  assert.deepEqual(config.database.readUrls, []);
   assert.equal(config.redis.url, 'redis://127.0.0.1:6379');
   assert.equal(config.redis.clusterNodes, undefined);
   assert.equal(config.queue.prefix, '{archibald}');

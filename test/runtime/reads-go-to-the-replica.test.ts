@@ -33,3 +33,29 @@ test('with DATABASE_READ_URL, GET routes read from the replica and writes stay o
   assert.equal(ready.status, 503);
   assert.equal(ready.body.checks.postgresReplica.ok, false);
 });
+
+test('with several read replicas, GET routes spread their reads over all of them', async () => {
+  const environment = await useTestEnvironment();
+  const replicas = await Promise.all([0, 1].map(() => startTcpProxy({ host: '127.0.0.1', port: 5432 })));
+  for (const replica of replicas) environment.defer(() => replica.close());
+  const urls = replicas.map((replica) => {
+    const url = new URL(environment.database.url);
+    url.port = String(replica.port);
+    return url.toString();
+  });
+  const api = await startTestApi(environment, { DATABASE_READ_URL: urls.join(',') });
+  const { key } = await createTestKey(environment);
+  const call = apiClient(api.url, key);
+
+  const created = await call('POST', '/v1/videos', { body: { topic: 'spread reads' } });
+  assert.equal(created.status, 202);
+  for (let i = 0; i < 4; i++) assert.equal((await call('GET', `/v1/videos/${created.body.id}`)).status, 200);
+  for (const [i, replica] of replicas.entries())
+    assert.ok(replica.connections > 0, `replica ${i} served no reads`);
+
+  // Any replica down: /ready says so.
+  replicas[1]?.cut();
+  const ready = await call('GET', '/ready');
+  assert.equal(ready.status, 503);
+  assert.equal(ready.body.checks.postgresReplica.ok, false);
+});

@@ -189,6 +189,7 @@ test('over an evaluation: restricted applies only where the namespace enforces i
     protect: false,
     dependencies: [],
     inputs,
+    outputs: {},
     secretPaths: [],
   });
   const bad = goodTemplate();

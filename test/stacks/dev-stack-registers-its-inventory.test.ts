@@ -136,7 +136,7 @@ test('dev runtime: local storage on a volume, NodePort, in-cluster endpoints', (
   assert.equal(data.REDIS_URL, 'redis://redis.archibald.svc.cluster.local:6379');
   assert.match(
     data.DATABASE_URL ?? '',
-    /^postgres:\/\/archibald@archibald-db-rw\.archibald\.svc\.cluster\.local:5432\/archibald/,
+    /^postgres:\/\/archibald@archibald-db-rw\.archibald\.svc:5432\/archibald\?sslmode=verify-full&/,
   );
   assert.match(data.DATABASE_READ_URL ?? '', /archibald-db-ro/);
   assert.equal(

@@ -37,6 +37,8 @@ export interface RegisteredResource {
   readonly inputs: Record<string, unknown>;
   /** Dotted paths of inputs that were secret Outputs. */
   readonly secretPaths: readonly string[];
+  /** What the mocked provider reported after create (inputs and computed outputs). */
+  readonly outputs: Record<string, unknown>;
 }
 
 export interface StackOutput {
@@ -566,21 +568,29 @@ export async function evaluateStack(stack: string, opts: EvaluateOptions = {}): 
   const unknownTypes: string[] = [];
   const unknownCalls: string[] = [];
   const calls: { token: string; inputs: Record<string, unknown> }[] = [];
+  const mockResource = (
+    args: pulumi.runtime.MockResourceArgs,
+  ): { id: string; state: Record<string, unknown> } => {
+    const inputs = args.inputs as Inputs;
+    if (args.type.startsWith('pulumi:providers:')) return { id: `${args.name}-provider-id`, state: inputs };
+    if (COMPONENT_TYPES.has(args.type)) return { id: '', state: {} };
+    if (KNOWN_KUBERNETES_TYPES.has(args.type)) return kubernetesState(args.type, args.name, inputs);
+    const providerRegion = args.provider?.includes('::aws-us-east-1::')
+      ? 'us-east-1'
+      : args.provider?.includes('::aws-dr::')
+        ? drRegion
+        : region;
+    const known = awsState(args.type, args.name, inputs, providerRegion);
+    if (known) return { id: known.id, state: { ...inputs, ...known.state } };
+    unknownTypes.push(args.type);
+    throw new Error(`harness: no mock for resource type ${args.type} (${args.name})`);
+  };
+  const mocked = new Map<string, Record<string, unknown>>();
   const mocks: pulumi.runtime.Mocks = {
     newResource(args) {
-      const inputs = args.inputs as Inputs;
-      if (args.type.startsWith('pulumi:providers:')) return { id: `${args.name}-provider-id`, state: inputs };
-      if (COMPONENT_TYPES.has(args.type)) return { id: '', state: {} };
-      if (KNOWN_KUBERNETES_TYPES.has(args.type)) return kubernetesState(args.type, args.name, inputs);
-      const providerRegion = args.provider?.includes('::aws-us-east-1::')
-        ? 'us-east-1'
-        : args.provider?.includes('::aws-dr::')
-          ? drRegion
-          : region;
-      const known = awsState(args.type, args.name, inputs, providerRegion);
-      if (known) return { id: known.id, state: { ...inputs, ...known.state } };
-      unknownTypes.push(args.type);
-      throw new Error(`harness: no mock for resource type ${args.type} (${args.name})`);
+      const result = mockResource(args);
+      mocked.set(`${args.type}::${args.name}`, result.state as Record<string, unknown>);
+      return result;
     },
     call(args) {
       calls.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
@@ -617,6 +627,7 @@ export async function evaluateStack(stack: string, opts: EvaluateOptions = {}): 
           dependencies: req.getDependenciesList(),
           inputs: unwrapSecrets(raw) as Record<string, unknown>,
           secretPaths: secretPaths(raw),
+          outputs: mocked.get(`${req.getType()}::${req.getName()}`) ?? {},
         });
       }
       callback(err, res);

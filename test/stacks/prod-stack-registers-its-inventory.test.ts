@@ -4,7 +4,7 @@ import { nodeGroupSize } from '../../stacks/planning/capacity.js';
 import { prometheusStorageGiB } from '../../stacks/planning/monitoring.js';
 import { TIERS } from '../../stacks/tiers.js';
 import { BOOTSTRAP_POLICY_HCL } from '../../stacks/vault-access.js';
-import { at, countByType, evaluateStack, ofType, one } from './harness.js';
+import { at, countByType, evaluateStack, kubernetesObject, ofType, one } from './harness.js';
 import type { Evaluation } from './harness.js';
 import {
   assertEverythingParented,
@@ -167,10 +167,16 @@ test('prod database: multi-AZ primary and the tier read replicas, PITR retention
     primary.inputs.performanceInsightsRetentionPeriod,
     tier.postgres.performanceInsightsRetentionDays,
   );
+  const replicas = ofType(e, 'aws:rds/instance:Instance').filter((r) => r.inputs.replicateSourceDb);
+  assert.equal(replicas.length, tier.postgres.readReplicas);
+  const data = at(kubernetesObject(e, 'ConfigMap', 'archibald-config').inputs, 'data') as Record<
+    string,
+    string
+  >;
   assert.equal(
-    ofType(e, 'aws:route53/record:Record').length,
+    (data.DATABASE_READ_URL ?? '').split(',').length,
     tier.postgres.readReplicas,
-    'one weighted reader record per replica',
+    "one read URL per replica, at the replica's own endpoint (the name its certificate carries)",
   );
 });
 
@@ -348,7 +354,10 @@ test('prod outputs the endpoints, with the kubeconfig and Grafana password secre
   assert.equal(value('cdnDomain'), 'cdn.archibald.example.com');
   assert.equal(value('grafanaUrl'), 'https://grafana.archibald.example.com');
   assert.match(value('dbPrimaryEndpoint'), /^archibald-prod-postgres\..+\.rds\.amazonaws\.com$/);
-  assert.equal(value('dbReaderEndpoint'), 'reader.db.prod.archibald.internal');
+  const readers = e.outputs.dbReaderEndpoints?.value as string[];
+  assert.ok(readers.length > 0);
+  for (const reader of readers)
+    assert.match(reader, /^archibald-prod-postgres-replica-\d\..+\.rds\.amazonaws\.com$/);
   assert.match(value('redisConfigurationEndpoint'), /^clustercfg\..+:6379$/);
   assert.equal(e.outputs.kubeconfig?.secret, true);
   assert.match(value('kubeconfig'), /"command":"aws","args":\["eks","get-token"/);

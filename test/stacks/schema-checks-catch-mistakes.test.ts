@@ -23,6 +23,7 @@ const resource = (type: string, inputs: Record<string, unknown>): RegisteredReso
   dependencies: [],
   inputs,
   secretPaths: [],
+  outputs: inputs,
 });
 
 test('a Helm value typo is reported with its path; free-form maps stay open', { skip: chartsSkip }, () => {

@@ -63,8 +63,10 @@ export async function healthRoutes(
       ]);
       checks.postgres = postgres;
       checks.redis = redis;
-      if (ctx.db.read !== ctx.db.primary)
-        checks.postgresReplica = await check('postgres replica', () => ctx.db.read.query('SELECT 1'));
+      if (ctx.db.replicas.length > 0)
+        checks.postgresReplica = await check('postgres replica', () =>
+          Promise.all(ctx.db.replicas.map((replica) => replica.query('SELECT 1'))),
+        );
       if (postgres.ok) {
         checks.migrations = await check('migrations', async () => {
           const pending = await pendingMigrations(ctx.db.primary, migrations);

@@ -25,8 +25,8 @@ const security = [{ bearerAuth: [] }];
 /** Reads from the replica, falling back to the primary for a video the replica has not seen yet. */
 export async function findVideo(ctx: ApiContext, id: string, apiKeyId: string): Promise<VideoWithStages> {
   const video =
-    (await getVideoWithStages(ctx.db.read, id, apiKeyId)) ??
-    (ctx.db.read !== ctx.db.primary ? await getVideoWithStages(ctx.db.primary, id, apiKeyId) : undefined);
+    (await getVideoWithStages(ctx.db.reader(), id, apiKeyId)) ??
+    (ctx.db.replicas.length > 0 ? await getVideoWithStages(ctx.db.primary, id, apiKeyId) : undefined);
   if (!video) throw new HttpError(404, `no video ${id}`);
   return video;
 }
@@ -129,7 +129,7 @@ export async function videoRoutes(scope: FastifyInstance, ctx: ApiContext): Prom
     },
     async (request) => {
       const limit = request.query.limit ?? 20;
-      const rows = await listVideos(ctx.db.read, {
+      const rows = await listVideos(ctx.db.reader(), {
         apiKeyId: caller(request).id,
         limit: limit + 1,
         ...(request.query.status ? { status: request.query.status } : {}),

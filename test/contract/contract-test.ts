@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runPodContract } from './pod.js';
+
+/**
+ * One stack per test file: Pulumi's runtime is global per process. Needs root (mount and network
+ * namespaces, chroot, setpriv), as CI and this machine run the tests.
+ */
+export function podContractTest(stack: string): void {
+  test(
+    `${stack}: the migration Job, API and worker run as rendered, pass their probes and render a video`,
+    { timeout: 480_000 },
+    async () => {
+      const { video, s3, localFile } = await runPodContract(stack);
+      assert.equal(video.status, 'completed');
+      const url = video.outputUrl ?? '';
+      if (s3) {
+        assert.ok(url.startsWith(`${s3.cdnBaseUrl}/`), `${url} is served by the CDN`);
+        const key = url.slice(s3.cdnBaseUrl.length + 1);
+        assert.ok(s3.keys.includes(`${s3.bucket}/${key}`), `${key} is in the bucket: ${s3.keys.join(', ')}`);
+      } else {
+        assert.equal(localFile?.status, 200, `${url} is served by the API`);
+        assert.ok((localFile?.bytes ?? 0) > 10_000, 'the file holds a video');
+      }
+    },
+  );
+}

@@ -1,0 +1,3 @@
+import { podContractTest } from './contract-test.js';
+
+podContractTest('prod');
