@@ -6,6 +6,7 @@ import * as cloudwatch from '@pulumi/aws/cloudwatch/index.js';
 import { Provider as KubernetesProvider } from '@pulumi/kubernetes/provider.js';
 import * as storagev1 from '@pulumi/kubernetes/storage/v1/index.js';
 import type { StackConfig } from '../config.js';
+import { eksNodeRole } from '../eks-node-role.js';
 import { assumeRoleForService, assumeRoleForServiceAccount, managedPolicy } from '../iam.js';
 import { customerKey } from '../kms.js';
 import { awsTags, clusterName } from '../naming.js';
@@ -156,23 +157,7 @@ export class Cluster extends pulumi.ComponentResource {
       child,
     );
 
-    const nodeRole = new iam.Role(
-      `${name}-nodes`,
-      { assumeRolePolicy: assumeRoleForService('ec2.amazonaws.com'), tags },
-      child,
-    );
-    const nodePolicies = [
-      'AmazonEKSWorkerNodePolicy',
-      'AmazonEKS_CNI_Policy',
-      'AmazonEC2ContainerRegistryReadOnly',
-    ].map(
-      (policy) =>
-        new iam.RolePolicyAttachment(
-          `${name}-nodes-${policy}`,
-          { role: nodeRole.name, policyArn: managedPolicy(policy) },
-          child,
-        ),
-    );
+    const { role: nodeRole, policies: nodePolicies } = eksNodeRole(`${name}-nodes`, tags, child);
 
     // The launch template sets the node disk from the tier, enforces IMDSv2 with a hop limit of 1
     // (pods cannot borrow the node's role) and adds the security group the data stores admit.

@@ -6,7 +6,8 @@ import * as iam from '@pulumi/aws/iam/index.js';
 import * as sqs from '@pulumi/aws/sqs/index.js';
 import { CustomResource } from '@pulumi/kubernetes/apiextensions/customResource.js';
 import type { StackConfig } from '../config.js';
-import { assumeRoleForService, assumeRoleForServiceAccount, managedPolicy, policyDocument } from '../iam.js';
+import { eksNodeRole } from '../eks-node-role.js';
+import { assumeRoleForServiceAccount, policyDocument } from '../iam.js';
 import type { Statement } from '../iam.js';
 import { pinnedChartRelease } from '../kube.js';
 import { awsTags, clusterName } from '../naming.js';
@@ -241,23 +242,7 @@ export class NodeAutoscaler extends pulumi.ComponentResource {
     const eksName = clusterName(cfg);
 
     // Nodes Karpenter launches: the same managed policies as the system node group's role.
-    const nodeRole = new iam.Role(
-      `${name}-node`,
-      { assumeRolePolicy: assumeRoleForService('ec2.amazonaws.com'), tags },
-      child,
-    );
-    const nodePolicies = [
-      'AmazonEKSWorkerNodePolicy',
-      'AmazonEKS_CNI_Policy',
-      'AmazonEC2ContainerRegistryReadOnly',
-    ].map(
-      (policy) =>
-        new iam.RolePolicyAttachment(
-          `${name}-node-${policy}`,
-          { role: nodeRole.name, policyArn: managedPolicy(policy) },
-          child,
-        ),
-    );
+    const { role: nodeRole, policies: nodePolicies } = eksNodeRole(`${name}-node`, tags, child);
     const instanceProfile = new iam.InstanceProfile(`${name}-node`, { role: nodeRole.name, tags }, child);
     // authenticationMode API: without an EC2_LINUX entry the kubelets of new nodes cannot join.
     const accessEntry = new eks.AccessEntry(
