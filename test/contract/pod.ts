@@ -222,14 +222,19 @@ interface PodMount {
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** Where the checkout appears inside a pod: the image's WORKDIR, wherever the clone lives here. */
+const APP_DIR = '/app';
+
 /**
  * Directories a chrooted process needs from this machine beyond the root filesystem's own content:
- * the kernel's filesystems and the checkout with its dependencies (the image's /app).
+ * the kernel's filesystems, and node_modules' real location when it is a link out of the checkout
+ * (a git worktree sharing another checkout's packages). The checkout itself is bound at /app, as
+ * in the image, so a pod's own mounts (an emptyDir at /tmp) never hide a clone that lives there.
  */
 function hostBinds(): string[] {
   const tops = new Set(['/proc', '/dev', '/sys']);
-  for (const path of [REPO_ROOT, realpathSync(join(REPO_ROOT, 'node_modules'))])
-    tops.add(`/${path.split('/').filter(Boolean)[0] as string}`);
+  const modules = realpathSync(join(REPO_ROOT, 'node_modules'));
+  if (!modules.startsWith(REPO_ROOT)) tops.add(`/${modules.split('/').filter(Boolean)[0] as string}`);
   return [...tops];
 }
 
@@ -321,6 +326,9 @@ function startPod(ctx: Contract, pod: RenderedPod, args?: string[]): Tracked {
     ...hostBinds()
       .filter((d) => !['/proc', '/dev', '/sys'].includes(d))
       .map((d) => `mount -o remount,bind,ro ${quote(root + d)}`),
+    `mkdir -p ${quote(root + APP_DIR)}`,
+    `mount --rbind ${quote(REPO_ROOT)} ${quote(root + APP_DIR)}`,
+    `mount -o remount,bind,ro ${quote(root + APP_DIR)}`,
     `mount --bind ${quote(ctx.hostsFile)} ${quote(`${root}/etc/hosts`)}`,
   ];
   for (const m of mounts) {
@@ -336,8 +344,8 @@ function startPod(ctx: Contract, pod: RenderedPod, args?: string[]): Tracked {
   if (c.securityContext?.readOnlyRootFilesystem) lines.push(`mount -o remount,ro ${quote(root)}`);
   const groups = fsGroup !== undefined ? [`--groups=${fsGroup}`] : ['--clear-groups'];
   lines.push(
-    `exec chroot ${quote(root)} /usr/bin/env -C ${quote(REPO_ROOT)} setpriv --reuid=${uid} --regid=${gid} ${groups.join(' ')} -- ` +
-      [process.execPath, join(REPO_ROOT, 'bin/archibald.js'), ...(args ?? c.args ?? [])].map(quote).join(' '),
+    `exec chroot ${quote(root)} /usr/bin/env -C ${APP_DIR} setpriv --reuid=${uid} --regid=${gid} ${groups.join(' ')} -- ` +
+      [process.execPath, `${APP_DIR}/bin/archibald.js`, ...(args ?? c.args ?? [])].map(quote).join(' '),
   );
   const env = {
     ...containerEnv(ctx.e, c, ctx.imageEnv),
