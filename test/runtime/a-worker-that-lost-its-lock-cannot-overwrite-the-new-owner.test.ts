@@ -87,9 +87,6 @@ test('a worker frozen past its lock wakes up mid-stage and cannot overwrite the 
   assert.equal(takenOver?.status, 'running');
 
   frozen.process.kill('SIGCONT');
-  await eventually('the first worker abandons its attempt', async () =>
-    /attempt abandoned: another attempt owns the video now/.test(frozen.output()) ? true : undefined,
-  );
   const completed = await eventually('the video completed', async () => {
     const video = await getVideo(pool, id);
     return video?.status === 'completed' ? video : undefined;
@@ -144,6 +141,10 @@ test('a worker frozen past its lock wakes up mid-stage and cannot overwrite the 
     (await exists(join(environment.env.WORK_DIR!, id))) ? undefined : true,
   );
 
+  // It noticed: the attempt was abandoned, nothing recorded.
+  await eventually('the first worker abandons its attempt', async () =>
+    /attempt abandoned: another attempt owns the video now/.test(frozen.output()) ? true : undefined,
+  );
   // The first worker did not crash, is healthy, takes jobs and stops cleanly.
   assert.equal(frozen.process.exitCode, null, frozen.output());
   const health = await fetch(`${frozen.output().match(/^ready (\S+)/m)![1]}/health`);
