@@ -232,13 +232,20 @@ export async function currentStatus(db: Queryable, id: string): Promise<VideoSta
 }
 
 /**
- * True when `token` is the running attempt of the video; the row stays locked until the transaction
- * ends, so no other attempt can take the video over between this check and the caller's write.
+ * True when `token` is the video's current attempt (and, with `running`, the video is running); the
+ * row stays locked until the transaction ends, so no other attempt can take the video over between
+ * this check and the caller's write.
  */
-async function ownsVideo(client: pg.PoolClient, id: string, token: string): Promise<boolean> {
+async function ownsVideo(
+  client: pg.PoolClient,
+  id: string,
+  token: string,
+  running: boolean,
+): Promise<boolean> {
   const rows = await client.query(
-    `SELECT 1 FROM videos WHERE id = $1 AND status = 'running' AND attempt_token = $2 FOR NO KEY UPDATE`,
-    [id, token],
+    `SELECT 1 FROM videos WHERE id = $1 AND attempt_token = $2 AND (NOT $3 OR status = 'running')
+      FOR NO KEY UPDATE`,
+    [id, token, running],
   );
   return rows.rowCount === 1;
 }
@@ -251,7 +258,7 @@ export async function stageStarted(
   attempt: { number: number; token: string },
 ): Promise<boolean> {
   return inTransaction(pool, async (client) => {
-    if (!(await ownsVideo(client, id, attempt.token))) return false;
+    if (!(await ownsVideo(client, id, attempt.token, true))) return false;
     await client.query(
       `INSERT INTO video_stages (video_id, stage, status, attempt, attempt_token, started_at)
          VALUES ($1, $2, 'running', $3, $4, now())
@@ -266,8 +273,9 @@ export async function stageStarted(
 }
 
 /**
- * Records a stage's end; false (nothing written) unless this attempt owns both the video and the
- * stage row.
+ * Records a stage's end; false (nothing written) unless this attempt is still the video's current
+ * one and wrote the stage row. The video need not be running: the stage of a video cancelled
+ * meanwhile is recorded as it ended.
  */
 export async function stageFinished(
   pool: pg.Pool,
@@ -279,7 +287,7 @@ export async function stageFinished(
     | { status: 'failed' | 'cancelled'; errorMessage: string; costUsd: number; durationMs: number },
 ): Promise<boolean> {
   return inTransaction(pool, async (client) => {
-    if (!(await ownsVideo(client, id, token))) return false;
+    if (!(await ownsVideo(client, id, token, false))) return false;
     const rows = await client.query(
       `UPDATE video_stages SET status = $4, finished_at = now(), duration_ms = $5, output = $6, cost_usd = $7,
          error_message = $8
