@@ -32,8 +32,11 @@ const PROGRESS_INTERVAL_MS = 500;
  * Nothing more of this attempt may be recorded.
  */
 export class AttemptSuperseded extends Error {
-  constructor(readonly stage: StageName) {
-    super(`another attempt owns the video now; ${stage} not recorded`);
+  constructor(
+    readonly stage: StageName,
+    options?: { cause?: unknown },
+  ) {
+    super(`another attempt owns the video now; ${stage} not recorded`, options);
     this.name = 'AttemptSuperseded';
   }
 }
@@ -179,17 +182,21 @@ export async function runPipeline(stages: readonly Stage[], input: PipelineInput
           ? error.message
           : `${stage.name} failed: ${messageOf(error)}`;
       // Refused (nothing written) when another attempt owns the video by now.
-      await stageFinished(input.pool, input.videoId, stage.name, input.token, {
+      const recorded = await stageFinished(input.pool, input.videoId, stage.name, input.token, {
         status: aborted ? 'cancelled' : 'failed',
         errorMessage: message,
         costUsd: stageCost,
         durationMs,
-      }).catch((e: unknown) => input.log.warn({ err: e }, 'could not record the stage failure'));
+      }).catch((e: unknown) => {
+        input.log.warn({ err: e }, 'could not record the stage failure');
+        return true; // not refused: this attempt's failure handling goes on as usual
+      });
       input.metrics?.stageDuration.observe(
         { stage: stage.name, outcome: aborted ? 'cancelled' : 'error' },
         durationMs / 1000,
       );
       if (!aborted) input.metrics?.stageFailures.inc({ stage: stage.name });
+      if (!recorded) throw new AttemptSuperseded(stage.name, { cause: error });
       throw new StageRunError(stage.name, message, aborted, { cause: error });
     }
   }
