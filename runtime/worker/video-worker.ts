@@ -250,6 +250,20 @@ export class VideoWorker {
     metrics.workerActiveJobs.inc();
     const superseded = () =>
       controller.abort(new JobAbort('lock-lost', 'another attempt owns the video now'));
+    // BullMQ's lock manager keeps one token per job id: when an older attempt of the same job ends
+    // in this process after a newer one started, it stops renewing the newer one's lock, which then
+    // expires and the job is failed as stalled. So each attempt also renews its own lock with its
+    // own token; a renewal that finds the lock gone or held by another token aborts it, as
+    // 'lockRenewalFailed' does. A renewal that cannot reach Redis is left to the next one.
+    const lockMs = config.worker.lockSeconds * 1000;
+    const keepLock = setInterval(() => {
+      job.extendLock(token, lockMs).then(
+        (kept) => {
+          if (!kept) controller.abort(new JobAbort('lock-lost', 'the job lock was lost to another worker'));
+        },
+        () => {},
+      );
+    }, lockMs / 2);
     const timeout = setTimeout(
       () => controller.abort(new JobAbort('timeout', `timed out after ${config.queue.timeoutSeconds} s`)),
       config.queue.timeoutSeconds * 1000,
@@ -320,6 +334,7 @@ export class VideoWorker {
     } finally {
       clearTimeout(timeout);
       clearInterval(poll);
+      clearInterval(keepLock);
       this.running.delete(token);
       metrics.workerActiveJobs.dec();
     }

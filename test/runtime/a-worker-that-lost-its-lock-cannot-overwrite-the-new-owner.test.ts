@@ -10,6 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { auditEntries } from '../../runtime/db/audit.js';
 import {
@@ -25,6 +27,7 @@ import {
   updateProgress,
 } from '../../runtime/db/videos.js';
 import type { VideoSpec } from '../../runtime/pipeline/stage.js';
+import { QUEUE_NAME, createVideoQueue } from '../../runtime/queue/video-queue.js';
 import { apiClient, createTestKey, startTestApi } from '../support/api.js';
 import { useTestEnvironment } from '../support/environment.js';
 import { ledgerEntries } from '../support/fixture-stages.js';
@@ -158,6 +161,81 @@ test('a worker frozen past its lock wakes up mid-stage and cannot overwrite the 
   );
   frozen.process.kill('SIGTERM');
   assert.equal((await frozen.exited).code, 0, frozen.output());
+});
+
+test('a worker frozen past its lock that is handed the same job again runs it as a new attempt, alone', async (t) => {
+  const ledger = join(environment.dir, 'again.ledger');
+  const worker = await spawnFixtureWorker(environment, {
+    FIXTURE_LEDGER: ledger,
+    FIXTURE_PUBLISH_DIR: join(environment.dir, 'published-again'),
+    FIXTURE_NARRATION_MS: '2500',
+    WORKER_CONCURRENCY: '2',
+    LOG_LEVEL: 'info',
+  });
+  t.after(() => worker.stop());
+  const { id } = (await call('POST', '/v1/videos', { body: { topic: 'handed back' } })).body as {
+    id: string;
+  };
+  const narrations = async () =>
+    (await ledgerEntries(ledger)).filter((e) => e.videoId === id && e.stage === 'narration').length;
+  await eventually(
+    'narration started',
+    async () => ((await narrations()) === 1 ? true : undefined),
+    30_000,
+    20,
+  );
+  worker.process.kill('SIGSTOP');
+  t.after(() => worker.process.kill('SIGCONT'));
+
+  // While it is frozen its lock expires, and BullMQ's stalled-job check (run here by a consumer
+  // that takes no jobs) puts the job back in the queue; the only worker to take it is the frozen one.
+  const connection = new Redis(environment.env.REDIS_URL!, { maxRetriesPerRequest: null });
+  t.after(() => connection.disconnect());
+  const queue = createVideoQueue(connection, environment.config().queue);
+  t.after(() => queue.close());
+  const checker = new Worker(QUEUE_NAME, async () => {}, {
+    connection,
+    prefix: environment.keyPrefix,
+    autorun: false,
+    stalledInterval: 200,
+    maxStalledCount: 1,
+  });
+  await checker.startStalledCheckTimer();
+  await eventually('the job back in the queue', async () =>
+    (await queue.getJobState(id)) === 'waiting' ? true : undefined,
+  );
+  await checker.close();
+  worker.process.kill('SIGCONT');
+
+  const completed = await eventually('the video completed', async () => {
+    const video = await getVideo(pool, id);
+    return video?.status === 'completed' ? video : undefined;
+  });
+  // The stale attempt ran no stage after waking; the new one reused the script and ran the rest.
+  assert.deepEqual(
+    (await ledgerEntries(ledger)).filter((e) => e.videoId === id).map((e) => e.stage),
+    ['script', 'narration', 'narration', 'captions', 'publish'],
+  );
+  assert.equal((await auditEntries(pool, { subject: id, action: 'video.completed' })).length, 1);
+  assert.equal(completed.progress, 100);
+  const { rows } = await pool.query<{ token: string }>(
+    'SELECT attempt_token AS token FROM videos WHERE id = $1',
+    [id],
+  );
+  assert.deepEqual(
+    (await getStages(pool, id)).map((s) => [s.stage, s.status, s.attemptToken === rows[0]!.token]),
+    [
+      ['script', 'completed', false],
+      ['narration', 'completed', true],
+      ['captions', 'completed', true],
+      ['publish', 'completed', true],
+    ],
+  );
+  assert.match(worker.output(), /attempt abandoned: another attempt owns the video now/);
+  await eventually('the work directories removed', async () =>
+    (await exists(join(environment.env.WORK_DIR!, id))) ? undefined : true,
+  );
+  assert.equal(worker.process.exitCode, null, worker.output());
 });
 
 test('every write of an attempt that was taken over is refused; the new owner’s go through', async () => {
