@@ -10,8 +10,9 @@
  * - A crashed worker's job is recovered by BullMQ's stalled-job check in another worker.
  * - An attempt is named by its job token. A worker that stops renewing a job's lock in time (a
  *   pause, a blocked event loop, a network partition) loses the job to another worker while it may
- *   still be running it. BullMQ reports the failed renewal ('lockRenewalFailed', with the job ids),
- *   and the attempt is aborted ('lock-lost'). Until it notices, it cannot do harm: it works in its
+ *   still be running it. A failed renewal (BullMQ's 'lockRenewalFailed', with the job ids, or the
+ *   attempt's own renewal with its token) aborts the attempt ('lock-lost'); so does BullMQ handing
+ *   this process the same job again. Until it notices, it cannot do harm: it works in its
  *   own directory (work-dirs.ts), and each of its writes to Postgres is fenced by its token
  *   (db/videos.ts), so a stale attempt's late stage, progress, completion or failure is refused.
  */
