@@ -2,6 +2,12 @@
  * The videos repository: the API creates, reads and cancels; the worker moves a video through its
  * stages. Every state change is a conditional UPDATE on the current status, so two processes
  * racing on one video cannot both win (one completion, one cancellation).
+ *
+ * The worker's writes are fenced: an attempt is named by its BullMQ job token, the video records
+ * the attempt that owns it now (startAttempt), each stage row the attempt that wrote it, and every
+ * later write of an attempt is conditional on that token. An attempt that lost its job lock (its
+ * worker paused, another took the job over) finds its writes refused instead of overwriting the
+ * new owner's stages, progress or result.
  */
 import type pg from 'pg';
 import type { StageName, VideoSpec } from '../pipeline/stage.js';
@@ -38,6 +44,8 @@ export interface StageRecord {
   stage: StageName;
   status: StageStatus;
   attempt: number;
+  /** The job token of the attempt that wrote the row (null before fencing existed). */
+  attemptToken: string | null;
   startedAt: Date;
   finishedAt: Date | null;
   durationMs: number | null;
@@ -51,7 +59,7 @@ const VIDEO_COLUMNS = `id, api_key_id AS "apiKeyId", idempotency_key AS "idempot
   captions_url AS "captionsUrl", error_stage AS "errorStage", error_message AS "errorMessage", attempts,
   created_at AS "createdAt", updated_at AS "updatedAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
 
-const STAGE_COLUMNS = `stage, status, attempt, started_at AS "startedAt", finished_at AS "finishedAt",
+const STAGE_COLUMNS = `stage, status, attempt, attempt_token AS "attemptToken", started_at AS "startedAt", finished_at AS "finishedAt",
   duration_ms AS "durationMs", output, cost_usd::float8 AS "costUsd", error_message AS "errorMessage"`;
 
 // Stage summaries (without outputs) aggregated in the same query, saving a round trip per read.
@@ -60,7 +68,7 @@ const STAGES_JSON = `coalesce((SELECT json_agg(json_build_object('stage', s.stag
     'costUsd', s.cost_usd::float8, 'errorMessage', s.error_message) ORDER BY s.started_at, s.stage)
   FROM video_stages s WHERE s.video_id = videos.id), '[]') AS "stagesJson"`;
 
-export type StageSummary = Omit<StageRecord, 'output'>;
+export type StageSummary = Omit<StageRecord, 'output' | 'attemptToken'>;
 export interface VideoWithStages extends VideoRecord {
   stages: StageSummary[];
 }
@@ -197,19 +205,23 @@ export async function cancelVideo(
   });
 }
 
-// ---- the worker's side ----
+// ---- the worker's side: every write after startAttempt is fenced by the attempt's token ----
 
-/** Marks an attempt as running; undefined when the video is final (cancelled, or already done). */
+/**
+ * Makes `token` the attempt that owns the video and marks it running; undefined when the video is
+ * final (cancelled, or already done). From here on an earlier attempt's writes are refused.
+ */
 export async function startAttempt(
   pool: pg.Pool,
   id: string,
   attempt: number,
+  token: string,
 ): Promise<VideoRecord | undefined> {
   const rows = await pool.query<VideoRecord>(
-    `UPDATE videos SET status = 'running', attempts = $2, started_at = coalesce(started_at, now()),
-        error_stage = NULL, error_message = NULL, updated_at = now()
+    `UPDATE videos SET status = 'running', attempts = $2, attempt_token = $3,
+        started_at = coalesce(started_at, now()), error_stage = NULL, error_message = NULL, updated_at = now()
       WHERE id = $1 AND status IN ('queued', 'running') RETURNING ${VIDEO_COLUMNS}`,
-    [id, attempt],
+    [id, attempt, token],
   );
   return rows.rows[0];
 }
@@ -219,72 +231,114 @@ export async function currentStatus(db: Queryable, id: string): Promise<VideoSta
   return rows.rows[0]?.status;
 }
 
+/**
+ * True when `token` is the video's current attempt (and, with `running`, the video is running); the
+ * row stays locked until the transaction ends, so no other attempt can take the video over between
+ * this check and the caller's write.
+ */
+async function ownsVideo(
+  client: pg.PoolClient,
+  id: string,
+  token: string,
+  running: boolean,
+): Promise<boolean> {
+  const rows = await client.query(
+    `SELECT 1 FROM videos WHERE id = $1 AND attempt_token = $2 AND (NOT $3 OR status = 'running')
+      FOR NO KEY UPDATE`,
+    [id, token, running],
+  );
+  return rows.rowCount === 1;
+}
+
+/** Records a stage starting in this attempt; false (nothing written) when the attempt no longer owns the video. */
 export async function stageStarted(
   pool: pg.Pool,
   id: string,
   stage: StageName,
-  attempt: number,
-): Promise<void> {
-  await pool.query(
-    `INSERT INTO video_stages (video_id, stage, status, attempt, started_at) VALUES ($1, $2, 'running', $3, now())
-     ON CONFLICT (video_id, stage) DO UPDATE SET status = 'running', attempt = $3, started_at = now(),
-       finished_at = NULL, duration_ms = NULL, output = NULL, cost_usd = 0, error_message = NULL`,
-    [id, stage, attempt],
-  );
-  await pool.query(
-    `UPDATE videos SET current_stage = $2, updated_at = now() WHERE id = $1 AND status = 'running'`,
-    [id, stage],
-  );
+  attempt: { number: number; token: string },
+): Promise<boolean> {
+  return inTransaction(pool, async (client) => {
+    if (!(await ownsVideo(client, id, attempt.token, true))) return false;
+    await client.query(
+      `INSERT INTO video_stages (video_id, stage, status, attempt, attempt_token, started_at)
+         VALUES ($1, $2, 'running', $3, $4, now())
+       ON CONFLICT (video_id, stage) DO UPDATE SET status = 'running', attempt = $3, attempt_token = $4,
+         started_at = now(), finished_at = NULL, duration_ms = NULL, output = NULL, cost_usd = 0,
+         error_message = NULL`,
+      [id, stage, attempt.number, attempt.token],
+    );
+    await client.query(`UPDATE videos SET current_stage = $2, updated_at = now() WHERE id = $1`, [id, stage]);
+    return true;
+  });
 }
 
+/**
+ * Records a stage's end; false (nothing written) unless this attempt is still the video's current
+ * one and wrote the stage row. The video need not be running: the stage of a video cancelled
+ * meanwhile is recorded as it ended.
+ */
 export async function stageFinished(
   pool: pg.Pool,
   id: string,
   stage: StageName,
+  token: string,
   result:
     | { status: 'completed'; output: unknown; costUsd: number; durationMs: number }
     | { status: 'failed' | 'cancelled'; errorMessage: string; costUsd: number; durationMs: number },
-): Promise<void> {
-  await pool.query(
-    `UPDATE video_stages SET status = $3, finished_at = now(), duration_ms = $4, output = $5, cost_usd = $6,
-       error_message = $7
-      WHERE video_id = $1 AND stage = $2`,
-    [
-      id,
-      stage,
-      result.status,
-      Math.round(result.durationMs),
-      result.status === 'completed' ? JSON.stringify(result.output ?? null) : null,
-      result.costUsd,
-      result.status === 'completed' ? null : result.errorMessage,
-    ],
-  );
+): Promise<boolean> {
+  return inTransaction(pool, async (client) => {
+    if (!(await ownsVideo(client, id, token, false))) return false;
+    const rows = await client.query(
+      `UPDATE video_stages SET status = $4, finished_at = now(), duration_ms = $5, output = $6, cost_usd = $7,
+         error_message = $8
+        WHERE video_id = $1 AND stage = $2 AND attempt_token = $3`,
+      [
+        id,
+        stage,
+        token,
+        result.status,
+        Math.round(result.durationMs),
+        result.status === 'completed' ? JSON.stringify(result.output ?? null) : null,
+        result.costUsd,
+        result.status === 'completed' ? null : result.errorMessage,
+      ],
+    );
+    return rows.rowCount === 1;
+  });
 }
 
+/** False when the attempt no longer owns the video (nothing written). */
 export async function updateProgress(
   pool: pg.Pool,
   id: string,
+  token: string,
   progress: number,
   costUsd: number,
-): Promise<void> {
-  await pool.query(
-    `UPDATE videos SET progress = $2, cost_usd = $3, updated_at = now() WHERE id = $1 AND status = 'running'`,
-    [id, Math.max(0, Math.min(100, progress)), costUsd],
+): Promise<boolean> {
+  const rows = await pool.query(
+    `UPDATE videos SET progress = $3, cost_usd = $4, updated_at = now()
+      WHERE id = $1 AND status = 'running' AND attempt_token = $2`,
+    [id, token, Math.max(0, Math.min(100, progress)), costUsd],
   );
+  return rows.rowCount === 1;
 }
 
-/** Records the completion; true only for the one call that moved the video to completed. */
+/**
+ * Records the completion; true only for the one call that moved the video to completed, and only
+ * from the attempt that owns it.
+ */
 export async function completeVideo(
   pool: pg.Pool,
   id: string,
+  token: string,
   result: { outputUrl: string | null; captionsUrl: string | null; costUsd: number },
 ): Promise<boolean> {
   return inTransaction(pool, async (client) => {
     const rows = await client.query(
-      `UPDATE videos SET status = 'completed', progress = 100, current_stage = NULL, output_url = $2,
-          captions_url = $3, cost_usd = $4, finished_at = now(), updated_at = now()
-        WHERE id = $1 AND status = 'running' RETURNING id`,
-      [id, result.outputUrl, result.captionsUrl, result.costUsd],
+      `UPDATE videos SET status = 'completed', progress = 100, current_stage = NULL, output_url = $3,
+          captions_url = $4, cost_usd = $5, finished_at = now(), updated_at = now()
+        WHERE id = $1 AND status = 'running' AND attempt_token = $2 RETURNING id`,
+      [id, token, result.outputUrl, result.captionsUrl, result.costUsd],
     );
     if (rows.rowCount !== 1) return false;
     await recordAudit(client, { actor: 'worker', action: 'video.completed', subject: id, detail: {} });
@@ -294,20 +348,24 @@ export async function completeVideo(
 
 /**
  * Records the final failure; true when this call moved the video to failed. The video's cost is
- * what its stages recorded (the attempts that ran were paid for).
+ * what its stages recorded (the attempts that ran were paid for). With a token, only the attempt
+ * that owns the video can fail it; without one (the API, the reconciler, the queue giving up on a
+ * job) any video not final yet is.
  */
 export async function failVideo(
   pool: pg.Pool,
   id: string,
   failure: { stage: StageName | null; message: string },
+  token?: string,
 ): Promise<boolean> {
   return inTransaction(pool, async (client) => {
     const rows = await client.query(
       `UPDATE videos SET status = 'failed', error_stage = $2, error_message = $3,
           cost_usd = (SELECT coalesce(sum(cost_usd), 0) FROM video_stages WHERE video_id = $1),
           finished_at = now(), updated_at = now()
-        WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
-      [id, failure.stage, failure.message],
+        WHERE id = $1 AND status IN ('queued', 'running') AND ($4::text IS NULL OR attempt_token = $4)
+        RETURNING id`,
+      [id, failure.stage, failure.message, token ?? null],
     );
     if (rows.rowCount !== 1) return false;
     await recordAudit(client, {
@@ -320,16 +378,21 @@ export async function failVideo(
   });
 }
 
-/** An attempt that will be retried (or was released on shutdown): back to queued, error kept. */
+/**
+ * An attempt that will be retried (or was released on shutdown): back to queued, error kept.
+ * False when the attempt no longer owns the video.
+ */
 export async function requeueVideo(
   pool: pg.Pool,
   id: string,
+  token: string,
   failure?: { stage: StageName | null; message: string },
-): Promise<void> {
-  await pool.query(
-    `UPDATE videos SET status = 'queued', current_stage = NULL, error_stage = $2, error_message = $3,
+): Promise<boolean> {
+  const rows = await pool.query(
+    `UPDATE videos SET status = 'queued', current_stage = NULL, error_stage = $3, error_message = $4,
         updated_at = now()
-      WHERE id = $1 AND status = 'running'`,
-    [id, failure?.stage ?? null, failure?.message ?? null],
+      WHERE id = $1 AND status = 'running' AND attempt_token = $2`,
+    [id, token, failure?.stage ?? null, failure?.message ?? null],
   );
+  return rows.rowCount === 1;
 }

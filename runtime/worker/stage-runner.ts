@@ -3,6 +3,9 @@
  * Postgres (start, end, duration, JSON output, cost, error). A stage whose output an earlier
  * attempt stored is skipped when that output is still reusable. Progress within a stage is mapped
  * onto the whole job's percentage and reported (throttled) to the caller.
+ *
+ * Every stage write carries the attempt's token and is refused once another attempt owns the
+ * video; the runner then stops with AttemptSuperseded and records nothing more.
  */
 import type { Logger } from 'pino';
 import type pg from 'pg';
@@ -23,6 +26,20 @@ const STAGE_WEIGHTS: Record<StageName, number> = {
 };
 
 const PROGRESS_INTERVAL_MS = 500;
+
+/**
+ * Another attempt owns the video now (this one lost its job lock): a stage write was refused.
+ * Nothing more of this attempt may be recorded.
+ */
+export class AttemptSuperseded extends Error {
+  constructor(
+    readonly stage: StageName,
+    options?: { cause?: unknown },
+  ) {
+    super(`another attempt owns the video now; ${stage} not recorded`, options);
+    this.name = 'AttemptSuperseded';
+  }
+}
 
 /** A stage failed (or was aborted); `stage` names it. */
 export class StageRunError extends Error {
@@ -49,6 +66,8 @@ export interface PipelineInput {
   videoId: string;
   spec: VideoSpec;
   attempt: number;
+  /** The attempt's job token: every stage write is conditional on it (see db/videos.ts). */
+  token: string;
   workDir: string;
   signal: AbortSignal;
   log: Logger;
@@ -128,25 +147,33 @@ export async function runPipeline(stages: readonly Stage[], input: PipelineInput
       }
     }
 
-    await stageStarted(input.pool, input.videoId, stage.name, input.attempt);
+    if (
+      !(await stageStarted(input.pool, input.videoId, stage.name, {
+        number: input.attempt,
+        token: input.token,
+      }))
+    )
+      throw new AttemptSuperseded(stage.name);
     await report(stage.name, 0, true);
     const started = performance.now();
     try {
       const output = await stage.run(ctx);
       if (input.signal.aborted) throw input.signal.reason ?? new Error('aborted');
       const durationMs = performance.now() - started;
-      await stageFinished(input.pool, input.videoId, stage.name, {
+      const recorded = await stageFinished(input.pool, input.videoId, stage.name, input.token, {
         status: 'completed',
         output,
         costUsd: stageCost,
         durationMs,
       });
+      if (!recorded) throw new AttemptSuperseded(stage.name);
       input.metrics?.stageDuration.observe({ stage: stage.name, outcome: 'ok' }, durationMs / 1000);
       outputs[stage.name] = output;
       ran.push(stage.name);
       done += STAGE_WEIGHTS[stage.name];
       await report(stage.name, 1, true);
     } catch (error) {
+      if (error instanceof AttemptSuperseded) throw error;
       const durationMs = performance.now() - started;
       const aborted = input.signal.aborted;
       const message = aborted
@@ -154,17 +181,22 @@ export async function runPipeline(stages: readonly Stage[], input: PipelineInput
         : error instanceof StageError
           ? error.message
           : `${stage.name} failed: ${messageOf(error)}`;
-      await stageFinished(input.pool, input.videoId, stage.name, {
+      // Refused (nothing written) when another attempt owns the video by now.
+      const recorded = await stageFinished(input.pool, input.videoId, stage.name, input.token, {
         status: aborted ? 'cancelled' : 'failed',
         errorMessage: message,
         costUsd: stageCost,
         durationMs,
-      }).catch((e: unknown) => input.log.warn({ err: e }, 'could not record the stage failure'));
+      }).catch((e: unknown) => {
+        input.log.warn({ err: e }, 'could not record the stage failure');
+        return true; // not refused: this attempt's failure handling goes on as usual
+      });
       input.metrics?.stageDuration.observe(
         { stage: stage.name, outcome: aborted ? 'cancelled' : 'error' },
         durationMs / 1000,
       );
       if (!aborted) input.metrics?.stageFailures.inc({ stage: stage.name });
+      if (!recorded) throw new AttemptSuperseded(stage.name, { cause: error });
       throw new StageRunError(stage.name, message, aborted, { cause: error });
     }
   }

@@ -8,18 +8,26 @@
  *   a cancel is final. On shutdown a running job is released back to the queue without using up an
  *   attempt, and the next worker resumes it from its completed stages.
  * - A crashed worker's job is recovered by BullMQ's stalled-job check in another worker.
+ * - An attempt is named by its job token. A worker that stops renewing a job's lock in time (a
+ *   pause, a blocked event loop, a network partition) loses the job to another worker while it may
+ *   still be running it. A failed renewal (BullMQ's 'lockRenewalFailed', with the job ids, or the
+ *   attempt's own renewal with its token) aborts the attempt ('lock-lost'); so does BullMQ handing
+ *   this process the same job again. Until it notices, it cannot do harm: it works in its
+ *   own directory (work-dirs.ts), and each of its writes to Postgres is fenced by its token
+ *   (db/videos.ts), so a stale attempt's late stage, progress, completion or failure is refused.
  */
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { Database } from '../db/pool.js';
 import {
+  FINAL_STATUSES,
   completeVideo,
   currentStatus,
   failVideo,
+  getStages,
   requeueVideo,
   startAttempt,
   updateProgress,
@@ -32,7 +40,8 @@ import { QUEUE_NAME, cancelChannel, createVideoQueue } from '../queue/video-queu
 import type { VideoJobData, VideoQueue } from '../queue/video-queue.js';
 import { startReconciler } from './reconciler.js';
 import type { PublishOutput } from '../stages/publish.js';
-import { StageRunError, orderStages, runPipeline } from './stage-runner.js';
+import { AttemptSuperseded, StageRunError, orderStages, runPipeline } from './stage-runner.js';
+import { prepareAttemptDir, removeVideoDirs } from './work-dirs.js';
 
 export type AbortKind = 'cancelled' | 'timeout' | 'shutdown' | 'lock-lost';
 
@@ -62,9 +71,16 @@ export interface JobResult {
   skipped?: string;
 }
 
+/** An attempt this worker runs, keyed by its job token in `running`. */
+interface RunningAttempt {
+  jobId: string;
+  videoId: string;
+  controller: AbortController;
+}
+
 export class VideoWorker {
   private readonly stages: Stage[];
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, RunningAttempt>();
   private worker?: Worker<VideoJobData, JobResult>;
   private connection?: RedisClient;
   private subscriber?: RedisClient;
@@ -94,7 +110,7 @@ export class VideoWorker {
 
   /** Video ids this worker is running now. */
   get activeVideoIds(): string[] {
-    return [...this.running.keys()];
+    return [...new Set([...this.running.values()].map((a) => a.videoId))];
   }
 
   async start(): Promise<void> {
@@ -110,7 +126,9 @@ export class VideoWorker {
     const lockMs = config.worker.lockSeconds * 1000;
     this.worker = new Worker<VideoJobData, JobResult>(
       QUEUE_NAME,
-      (job, token, signal) => this.process(job, token, signal),
+      // No third (signal) parameter: BullMQ's processor signal fires only on worker.cancelJob(),
+      // which nothing calls; our own controller per attempt carries every abort reason.
+      (job, token) => this.process(job, token),
       {
         connection: this.connection,
         prefix: config.queue.prefix,
@@ -140,6 +158,14 @@ export class VideoWorker {
         .catch((e: unknown) =>
           log.error({ err: e, videoId: job.data.videoId }, 'could not record the failed job'),
         );
+    });
+    // Fired when a renewal found the lock gone or held by another token: another worker owns the
+    // job (or will, once the stalled-job check moves it back to wait). Abort our attempts of it.
+    // A renewal that could not reach Redis emits 'error' only, and the next renewal tries again.
+    this.worker.on('lockRenewalFailed', (jobIds) => {
+      for (const jobId of jobIds) {
+        this.abortJob(jobId, new JobAbort('lock-lost', 'the job lock was lost to another worker'));
+      }
     });
     this.worker.on('stalled', (jobId) => {
       metrics.jobsStalled.inc();
@@ -178,41 +204,67 @@ export class VideoWorker {
     this.reportLoopFailure(error);
   }
 
-  /** Fires the job's signal if this worker runs it. */
+  /** Fires the signal of every attempt of the video this worker runs. */
   abort(videoId: string, reason: JobAbort): boolean {
-    const controller = this.running.get(videoId);
-    if (!controller || controller.signal.aborted) return false;
-    this.options.log.info({ videoId, reason: reason.kind }, 'aborting job');
-    controller.abort(reason);
-    return true;
+    return this.abortWhere((a) => a.videoId === videoId, reason);
   }
 
-  private async process(
-    job: Job<VideoJobData, JobResult>,
-    token?: string,
-    lockSignal?: AbortSignal,
-  ): Promise<JobResult> {
+  private abortJob(jobId: string, reason: JobAbort, except?: string): boolean {
+    return this.abortWhere((a, token) => a.jobId === jobId && token !== except, reason);
+  }
+
+  private abortWhere(match: (a: RunningAttempt, token: string) => boolean, reason: JobAbort): boolean {
+    let aborted = false;
+    for (const [token, a] of this.running) {
+      if (!match(a, token) || a.controller.signal.aborted) continue;
+      this.options.log.info({ videoId: a.videoId, token, reason: reason.kind }, 'aborting job');
+      a.controller.abort(reason);
+      aborted = true;
+    }
+    return aborted;
+  }
+
+  private async process(job: Job<VideoJobData, JobResult>, jobToken?: string): Promise<JobResult> {
     const { config, db, metrics } = this.options;
     const pool = db.primary;
     const videoId = job.data.videoId;
+    const jobId = job.id ?? videoId;
+    // BullMQ always passes the token with which it locked the job; it names (and fences) the attempt.
+    const token = jobToken ?? randomUUID();
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
-    const log = this.options.log.child({ jobId: job.id, videoId, attempt });
+    const log = this.options.log.child({ jobId, videoId, attempt, token });
 
-    const video = await startAttempt(pool, videoId, attempt);
+    const video = await startAttempt(pool, videoId, attempt, token);
     if (!video) {
       const status = (await currentStatus(pool, videoId)) ?? 'missing';
       log.info({ status }, 'job skipped: the video is not runnable');
       return { skipped: status };
     }
     if (attempt > 1) metrics.jobRetries.inc();
+    // BullMQ handed this process the job again while an earlier attempt here still runs: that one
+    // lost its lock (its writes are already refused); stop it.
+    this.abortJob(jobId, new JobAbort('lock-lost', 'the job was taken over by a newer attempt'), token);
 
     const controller = new AbortController();
-    this.running.set(videoId, controller);
+    this.running.set(token, { jobId, videoId, controller });
     metrics.workerActiveJobs.inc();
-    const onLockLost = () =>
-      controller.abort(new JobAbort('lock-lost', 'the job lock was lost to another worker'));
-    lockSignal?.addEventListener('abort', onLockLost, { once: true });
+    const superseded = () =>
+      controller.abort(new JobAbort('lock-lost', 'another attempt owns the video now'));
+    // BullMQ's lock manager keeps one token per job id: when an older attempt of the same job ends
+    // in this process after a newer one started, it stops renewing the newer one's lock, which then
+    // expires and the job is failed as stalled. So each attempt also renews its own lock with its
+    // own token; a renewal that finds the lock gone or held by another token aborts it, as
+    // 'lockRenewalFailed' does. A renewal that cannot reach Redis is left to the next one.
+    const lockMs = config.worker.lockSeconds * 1000;
+    const keepLock = setInterval(() => {
+      job.extendLock(token, lockMs).then(
+        (kept) => {
+          if (!kept) controller.abort(new JobAbort('lock-lost', 'the job lock was lost to another worker'));
+        },
+        () => {},
+      );
+    }, lockMs / 2);
     const timeout = setTimeout(
       () => controller.abort(new JobAbort('timeout', `timed out after ${config.queue.timeoutSeconds} s`)),
       config.queue.timeoutSeconds * 1000,
@@ -226,29 +278,32 @@ export class VideoWorker {
         .catch(() => {});
     }, CANCEL_POLL_MS);
 
-    const workDir = join(config.workDir, videoId);
     const started = performance.now();
     try {
-      await mkdir(workDir, { recursive: true });
+      // Start from the files of the attempts whose completed stages this one may reuse.
+      const seedFrom = (await getStages(pool, videoId))
+        .filter((s) => s.status === 'completed' && s.attemptToken)
+        .sort((a, b) => (a.finishedAt?.getTime() ?? 0) - (b.finishedAt?.getTime() ?? 0))
+        .map((s) => s.attemptToken!);
+      const workDir = await prepareAttemptDir(config.workDir, videoId, token, [...new Set(seedFrom)]);
       log.info('job started');
       const result = await runPipeline(this.stages, {
         pool,
         videoId,
         spec: video.spec,
         attempt,
+        token,
         workDir,
         signal: controller.signal,
         log,
         metrics,
         onProgress: async (percent, stage, costUsd) => {
-          await Promise.all([
-            job.updateProgress({ percent: Math.round(percent * 10) / 10, stage }),
-            updateProgress(pool, videoId, percent, costUsd),
-          ]);
+          if (!(await updateProgress(pool, videoId, token, percent, costUsd))) return superseded();
+          await job.updateProgress({ percent: Math.round(percent * 10) / 10, stage });
         },
       });
       const publish = result.outputs.publish as PublishOutput | undefined;
-      const recorded = await completeVideo(pool, videoId, {
+      const recorded = await completeVideo(pool, videoId, token, {
         outputUrl: publish?.videoUrl ?? null,
         captionsUrl: publish?.captionsUrl ?? null,
         costUsd: result.costUsd,
@@ -263,17 +318,16 @@ export class VideoWorker {
           'video completed',
         );
       } else {
-        // Cancelled (or finished elsewhere) while the last stage ran: nothing more to record.
+        // Cancelled, or taken over by another attempt, while the last stage ran: nothing to record.
         log.info(
           { status: await currentStatus(pool, videoId) },
-          'pipeline finished but the video was no longer running',
+          'pipeline finished but the video was no longer this attempt to complete',
         );
       }
-      await rm(workDir, { recursive: true, force: true });
+      await this.cleanUpIfFinal(videoId);
       return { videoUrl: publish?.videoUrl ?? null };
     } catch (error) {
       return await this.handleFailure(job, token, error, controller.signal, {
-        workDir,
         attempt,
         maxAttempts,
         log,
@@ -281,18 +335,25 @@ export class VideoWorker {
     } finally {
       clearTimeout(timeout);
       clearInterval(poll);
-      lockSignal?.removeEventListener('abort', onLockLost);
-      this.running.delete(videoId);
+      clearInterval(keepLock);
+      this.running.delete(token);
       metrics.workerActiveJobs.dec();
     }
   }
 
+  /** Removes the video's work directories (every attempt's) once the video is final. */
+  private async cleanUpIfFinal(videoId: string): Promise<void> {
+    const status = await currentStatus(this.options.db.primary, videoId).catch(() => undefined);
+    if (status && FINAL_STATUSES.includes(status))
+      await removeVideoDirs(this.options.config.workDir, videoId);
+  }
+
   private async handleFailure(
     job: Job<VideoJobData, JobResult>,
-    token: string | undefined,
+    token: string,
     error: unknown,
     signal: AbortSignal,
-    at: { workDir: string; attempt: number; maxAttempts: number; log: Logger },
+    at: { attempt: number; maxAttempts: number; log: Logger },
   ): Promise<never> {
     const { db, metrics } = this.options;
     const pool = db.primary;
@@ -305,19 +366,26 @@ export class VideoWorker {
     ) {
       metrics.videosFinished.inc({ outcome: 'cancelled' });
       at.log.info('job cancelled');
-      await rm(at.workDir, { recursive: true, force: true });
+      await this.cleanUpIfFinal(videoId);
       throw new UnrecoverableError('cancelled');
     }
-    if (reason?.kind === 'shutdown' && token) {
+    if (reason?.kind === 'lock-lost' || error instanceof AttemptSuperseded) {
+      // Another attempt owns the video: record nothing, and leave the files to it (it may have
+      // seeded its directory from ours) unless the video is over. BullMQ refuses to move the job
+      // with our stale token, which it reports as a worker 'error'.
+      at.log.warn(
+        { reason: reason?.message ?? (error instanceof Error ? error.message : String(error)) },
+        'attempt abandoned: another attempt owns the video now; nothing recorded',
+      );
+      await this.cleanUpIfFinal(videoId);
+      throw error;
+    }
+    if (reason?.kind === 'shutdown') {
       // Back to the queue now, without using up an attempt; completed stages are kept.
-      await requeueVideo(pool, videoId);
+      await requeueVideo(pool, videoId, token);
       await job.moveToDelayed(Date.now(), token);
       at.log.info('job released on shutdown');
       throw new DelayedError();
-    }
-    if (reason?.kind === 'lock-lost') {
-      at.log.warn('job lock lost; another worker owns the job now');
-      throw error;
     }
 
     const stage = error instanceof StageRunError ? error.stage : null;
@@ -325,14 +393,14 @@ export class VideoWorker {
     const final =
       reason?.kind === 'timeout' || error instanceof UnrecoverableError || at.attempt >= at.maxAttempts;
     if (final) {
-      if (await failVideo(pool, videoId, { stage, message })) {
+      if (await failVideo(pool, videoId, { stage, message }, token)) {
         metrics.videosFinished.inc({ outcome: 'failed' });
       }
       at.log.error({ stage, err: error }, 'video failed');
-      await rm(at.workDir, { recursive: true, force: true });
+      await this.cleanUpIfFinal(videoId);
       throw new UnrecoverableError(message);
     }
-    await requeueVideo(pool, videoId, { stage, message });
+    await requeueVideo(pool, videoId, token, { stage, message });
     at.log.warn({ stage, err: error }, 'attempt failed; will retry');
     throw error;
   }

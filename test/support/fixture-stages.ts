@@ -2,8 +2,10 @@
  * Real stages for testing the worker and its runner (not a render): they write files in the work
  * directory, honour the AbortSignal, report progress and cost, and append each run to a ledger
  * file so a test can count which stage ran how often and in which process. None produces a video.
+ * Like the real stages, they name their files relative to the work directory, so a reused stage's
+ * files must be in the attempt's own directory.
  */
-import { appendFile, access, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { StageError } from '../../runtime/pipeline/stage.js';
@@ -17,6 +19,8 @@ export interface FixtureOptions {
   /** Make this stage fail its first `failTimes` runs per video (with a StageError). */
   failStage?: StageName;
   failTimes?: number;
+  /** Adds a publish stage that writes "<videoId>.txt" (narration + captions) in this directory. */
+  publishDir?: string;
 }
 
 export function fixtureOptionsFromEnv(env = process.env): FixtureOptions {
@@ -25,6 +29,7 @@ export function fixtureOptionsFromEnv(env = process.env): FixtureOptions {
     narrationMs: Number(env.FIXTURE_NARRATION_MS ?? 200),
     ...(env.FIXTURE_FAIL_STAGE ? { failStage: env.FIXTURE_FAIL_STAGE as StageName } : {}),
     failTimes: Number(env.FIXTURE_FAIL_TIMES ?? 0),
+    ...(env.FIXTURE_PUBLISH_DIR ? { publishDir: env.FIXTURE_PUBLISH_DIR } : {}),
   };
 }
 
@@ -60,21 +65,20 @@ export function fixtureStages(options: FixtureOptions): Stage[] {
       throw new StageError(stage, `fixture ${stage} failure #${runs.length}`);
   };
 
-  const script: Stage<{ path: string; words: number }> = {
+  const script: Stage<{ file: string; words: number }> = {
     name: 'script',
     async run(ctx) {
       await record(ctx, 'script');
       await maybeFail(ctx, 'script');
       const text = `Breathe in. ${ctx.spec.topic}. Breathe out.`;
-      const path = join(ctx.workDir, 'script.txt');
-      await writeFile(path, text);
+      await writeFile(join(ctx.workDir, 'script.txt'), text);
       ctx.addCost('fixture-llm', 0.002);
-      return { path, words: text.split(/\s+/).length };
+      return { file: 'script.txt', words: text.split(/\s+/).length };
     },
-    isReusable: (output) => exists(output.path),
+    isReusable: (output, ctx) => exists(join(ctx.workDir, output.file)),
   };
 
-  const narration: Stage<{ path: string; ms: number }> = {
+  const narration: Stage<{ file: string; ms: number }> = {
     name: 'narration',
     async run(ctx) {
       await record(ctx, 'narration');
@@ -87,25 +91,43 @@ export function fixtureStages(options: FixtureOptions): Stage[] {
           throw ctx.signal.reason;
         });
       }
-      const script = ctx.outputs.script as { path: string };
-      const path = join(ctx.workDir, 'narration.txt');
-      await writeFile(path, `narrated: ${await readFile(script.path, 'utf8')}`);
-      return { path, ms: total };
+      const script = ctx.outputs.script as { file: string };
+      const text = await readFile(join(ctx.workDir, script.file), 'utf8');
+      await writeFile(join(ctx.workDir, 'narration.txt'), `narrated by ${process.pid}: ${text}`);
+      return { file: 'narration.txt', ms: total };
     },
-    isReusable: (output) => exists(output.path),
+    isReusable: (output, ctx) => exists(join(ctx.workDir, output.file)),
   };
 
-  const captions: Stage<{ path: string; cues: number }> = {
+  const captions: Stage<{ file: string; cues: number }> = {
     name: 'captions',
     async run(ctx) {
       await record(ctx, 'captions');
       await maybeFail(ctx, 'captions');
-      const script = await readFile((ctx.outputs.script as { path: string }).path, 'utf8');
-      const path = join(ctx.workDir, 'captions.vtt');
-      await writeFile(path, `WEBVTT\n\n00:00:00.000 --> 00:00:02.000\n${script}\n`);
-      return { path, cues: 1 };
+      const script = await readFile(join(ctx.workDir, (ctx.outputs.script as { file: string }).file), 'utf8');
+      await writeFile(
+        join(ctx.workDir, 'captions.vtt'),
+        `WEBVTT\n\n00:00:00.000 --> 00:00:02.000\n${script}\n`,
+      );
+      return { file: 'captions.vtt', cues: 1 };
     },
+    isReusable: (output, ctx) => exists(join(ctx.workDir, output.file)),
   };
 
-  return [script, narration, captions];
+  const publishDir = options.publishDir;
+  if (!publishDir) return [script, narration, captions];
+  const publish: Stage<{ videoUrl: string; captionsUrl: string; durationSeconds: number }> = {
+    name: 'publish',
+    async run(ctx) {
+      await record(ctx, 'publish');
+      const read = (stage: 'narration' | 'captions') =>
+        readFile(join(ctx.workDir, (ctx.outputs[stage] as { file: string }).file), 'utf8');
+      const [narrated, captioned] = await Promise.all([read('narration'), read('captions')]);
+      await mkdir(publishDir, { recursive: true });
+      const path = join(publishDir, `${ctx.videoId}.txt`);
+      await writeFile(path, `${narrated}\n${captioned}`);
+      return { videoUrl: `file://${path}`, captionsUrl: `file://${path}`, durationSeconds: 2 };
+    },
+  };
+  return [script, narration, captions, publish];
 }
