@@ -33,10 +33,20 @@ test('three processes migrating at once apply each migration exactly once', asyn
 test('a database ahead of this build is refused, and a failing migration rolls back', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'archibald-migrations-'));
   after(() => rm(dir, { recursive: true, force: true }));
-  await writeFile(join(dir, '001_initial.sql'), 'SELECT 1;');
-  await writeFile(join(dir, '002_broken.sql'), 'CREATE TABLE half_done (id int); SELECT no_such_function();');
+  // This build's migrations (already applied above), then a broken one after the last.
+  const real = loadMigrations();
+  for (const m of real)
+    await writeFile(join(dir, `${String(m.version).padStart(3, '0')}_${m.name}.sql`), 'SELECT 1;');
+  const next = real[real.length - 1]!.version + 1;
+  await writeFile(
+    join(dir, `${next}_broken.sql`),
+    'CREATE TABLE half_done (id int); SELECT no_such_function();',
+  );
   const known = loadMigrations(dir);
-  await assert.rejects(migrate(pools[0]!, undefined, known), /migration 2_broken failed: .*no_such_function/);
+  await assert.rejects(
+    migrate(pools[0]!, undefined, known),
+    new RegExp(`migration ${next}_broken failed: .*no_such_function`),
+  );
   const table = await pools[0]!.query(`SELECT to_regclass('half_done') AS t`);
   assert.equal(table.rows[0].t, null, 'the failed migration left a table behind');
 
