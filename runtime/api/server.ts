@@ -10,6 +10,7 @@ import { createDatabase } from '../db/pool.js';
 import { createProcessMetrics } from '../metrics/registry.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { createVideoQueue } from '../queue/video-queue.js';
+import { S3Storage } from '../storage/s3-storage.js';
 import { buildApi } from './app.js';
 
 // Kept here too for callers that import it from the server module.
@@ -32,7 +33,17 @@ export async function startApiServer(config: Config, log = createLogger(config, 
       queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'),
   });
   const migrations = loadMigrations();
+  const s3 = config.s3
+    ? new S3Storage({
+        bucket: config.s3.bucket,
+        region: config.s3.region,
+        ...(config.s3.endpoint ? { endpoint: config.s3.endpoint } : {}),
+        forcePathStyle: config.s3.forcePathStyle,
+        cdnBaseUrl: config.s3.cdnBaseUrl ?? `${config.s3.endpoint}/${config.s3.bucket}`,
+      })
+    : undefined;
   const shutdown = async () => {
+    s3?.destroy();
     await queue.close().catch(() => {});
     await closeRedis(redis);
     await db.close().catch(() => {});
@@ -42,7 +53,7 @@ export async function startApiServer(config: Config, log = createLogger(config, 
       const applied = await migrate(db.primary, log, migrations);
       if (applied.length > 0) log.info({ applied }, 'migrations applied at start');
     }
-    const app = await buildApi({ config, db, redis, queue, metrics, log }, migrations);
+    const app = await buildApi({ config, db, redis, queue, metrics, log, ...(s3 ? { s3 } : {}) }, migrations);
     const address = await app.listen({ port: config.port, host: config.host });
     log.info({ address }, 'api listening');
     let closed = false;

@@ -52,6 +52,7 @@ export interface Config {
     endpoint?: string;
     forcePathStyle: boolean;
     cdnBaseUrl?: string;
+    presignedUrlSeconds: number;
   };
   rateLimit: { max: number; windowSeconds: number };
   bodyLimitBytes: number;
@@ -233,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             ...(e.S3_ENDPOINT ? { endpoint: e.S3_ENDPOINT } : {}),
             forcePathStyle: e.S3_FORCE_PATH_STYLE,
             ...(e.CDN_BASE_URL ? { cdnBaseUrl: e.CDN_BASE_URL.replace(/\/+$/, '') } : {}),
+            presignedUrlSeconds: e.S3_PRESIGNED_URL_SECONDS,
           },
         }
       : {}),

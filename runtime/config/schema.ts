@@ -119,6 +119,13 @@ export const configSchema = Type.Object({
   CDN_BASE_URL: Type.Optional(
     text('Public base URL of the CDN in front of the bucket.', { pattern: URL_HTTP }),
   ),
+  S3_PRESIGNED_URL_SECONDS: Type.Optional(
+    positiveInt(
+      300,
+      604_800,
+      'With S3 and no CDN_BASE_URL, the API redirects downloads to a presigned URL valid this long.',
+    ),
+  ),
   RATE_LIMIT_MAX: Type.Optional(positiveInt(100, 1_000_000, 'Requests per API key per window.')),
   RATE_LIMIT_WINDOW_SECONDS: Type.Optional(
     positiveInt(60, 86400, 'Length of the rate-limit window in seconds.'),
