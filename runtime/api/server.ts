@@ -1,6 +1,8 @@
 /**
  * The API process: connects Postgres and Redis, applies migrations when MIGRATE_ON_START, builds
- * the app and listens on HOST:PORT. close() stops accepting, drains, then disconnects.
+ * the app and listens on HOST:PORT; /metrics (and a /health) are on HOST:API_METRICS_PORT, a
+ * listener of their own that only the cluster's monitoring reaches. close() stops accepting,
+ * drains, then disconnects.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/load.js';
@@ -11,6 +13,8 @@ import { createProcessMetrics } from '../metrics/registry.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { createVideoQueue } from '../queue/video-queue.js';
 import { S3Storage } from '../storage/s3-storage.js';
+import { startMetricsServer } from '../worker/metrics-server.js';
+import type { MetricsServer } from '../worker/metrics-server.js';
 import { buildApi } from './app.js';
 
 // Kept here too for callers that import it from the server module.
@@ -20,6 +24,8 @@ export interface ApiServer {
   app: FastifyInstance;
   /** The listening URL (port 0 resolved). */
   url: string;
+  /** The internal metrics listener's URL (/metrics, /health). */
+  metricsUrl: string;
   close(): Promise<void>;
 }
 
@@ -42,7 +48,9 @@ export async function startApiServer(config: Config, log = createLogger(config, 
         cdnBaseUrl: config.s3.cdnBaseUrl ?? `${config.s3.endpoint}/${config.s3.bucket}`,
       })
     : undefined;
+  let metricsServer: MetricsServer | undefined;
   const shutdown = async () => {
+    await metricsServer?.close();
     s3?.destroy();
     await queue.close().catch(() => {});
     await closeRedis(redis);
@@ -54,12 +62,18 @@ export async function startApiServer(config: Config, log = createLogger(config, 
       if (applied.length > 0) log.info({ applied }, 'migrations applied at start');
     }
     const app = await buildApi({ config, db, redis, queue, metrics, log, ...(s3 ? { s3 } : {}) }, migrations);
-    const address = await app.listen({ port: config.port, host: config.host });
-    log.info({ address }, 'api listening');
     let closed = false;
+    metricsServer = await startMetricsServer(metrics.registry, {
+      host: config.host,
+      port: config.apiMetricsPort,
+      healthy: () => !closed,
+    });
+    const address = await app.listen({ port: config.port, host: config.host });
+    log.info({ address, metrics: metricsServer.url }, 'api listening');
     return {
       app,
       url: address,
+      metricsUrl: metricsServer.url,
       async close() {
         if (closed) return;
         closed = true;

@@ -21,6 +21,7 @@ export interface Config {
   port: number;
   host: string;
   metricsPort: number;
+  apiMetricsPort: number;
   logLevel: NonNullable<ConfigEnv['LOG_LEVEL']>;
   database: {
     url: string;
@@ -202,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     metricsPort: e.METRICS_PORT,
+    apiMetricsPort: e.API_METRICS_PORT,
     logLevel: e.LOG_LEVEL,
     database: {
       url: e.DATABASE_URL,

@@ -32,9 +32,12 @@ const HOST_PORT_LIST = '^[^,:\\s]+:\\d{1,5}(,[^,:\\s]+:\\d{1,5})*$';
 
 /** Every variable is optional in the environment; the defaults suit a local machine. */
 export const configSchema = Type.Object({
-  PORT: Type.Optional(port(8080, 'API listen port (/v1, /health, /ready, /metrics, /docs).')),
+  PORT: Type.Optional(port(8080, 'API listen port (/v1, /health, /ready, /docs).')),
   HOST: Type.Optional(text('API listen address; containers set 0.0.0.0.', { default: '127.0.0.1' })),
   METRICS_PORT: Type.Optional(port(9464, "Worker's own /metrics and /health port.")),
+  API_METRICS_PORT: Type.Optional(
+    port(9465, "API's internal /metrics and /health port (on HOST, apart from the public listener)."),
+  ),
   LOG_LEVEL: Type.Optional(
     Type.Enum([...LOG_LEVELS], { default: 'info', description: 'pino log level (JSON logs on stdout).' }),
   ),

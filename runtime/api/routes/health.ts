@@ -1,4 +1,7 @@
-/** /health (the process is alive), /ready (Postgres, Redis, migrations), /metrics (Prometheus). */
+/**
+ * /health (the process is alive) and /ready (Postgres, Redis, migrations). /metrics is not here:
+ * the API serves it on its internal API_METRICS_PORT (runtime/api/server.ts), never to the public.
+ */
 import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/swagger';
 import { pendingMigrations } from '../../db/migrate.js';
@@ -77,9 +80,4 @@ export async function healthRoutes(
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
     },
   );
-
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    const body = await ctx.metrics.registry.metrics();
-    return reply.type(ctx.metrics.registry.contentType).send(body);
-  });
 }
