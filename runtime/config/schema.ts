@@ -133,6 +133,20 @@ export const configSchema = Type.Object({
   RATE_LIMIT_WINDOW_SECONDS: Type.Optional(
     positiveInt(60, 86400, 'Length of the rate-limit window in seconds.'),
   ),
+  RATE_LIMIT_AUTH_FAILURES_MAX: Type.Optional(
+    positiveInt(
+      20,
+      1_000_000,
+      'Requests without a valid API key per client address per window; counted in Redis before the key is looked up, so above it they never reach Postgres.',
+    ),
+  ),
+  TRUST_PROXY: Type.Optional(
+    Type.String({
+      default: '',
+      description:
+        'Comma-separated addresses/CIDRs of the proxies in front of the API (the load balancer); the client address is then read from X-Forwarded-For through them only. Empty: trust none, the peer is the client.',
+    }),
+  ),
   BODY_LIMIT_BYTES: Type.Optional(
     positiveInt(65536, 10_485_760, 'Largest accepted request body (413 above).'),
   ),

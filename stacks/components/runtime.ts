@@ -232,7 +232,12 @@ export class Runtime extends pulumi.ComponentResource {
       `${name}-config`,
       {
         metadata: { name: 'archibald-config', namespace: ns, labels: appLabels('runtime') },
-        data: endpoints.apply((e) => runtimeEnvironment(cfg, tier, e)),
+        data: endpoints.apply((e) => ({
+          ...runtimeEnvironment(cfg, tier, e),
+          // EKS: the ALB (target type ip) connects from its subnets and appends the client to
+          // X-Forwarded-For; only those hops are believed, so clients cannot pick their address.
+          ...(d.loadBalancerSubnetCidrs ? { TRUST_PROXY: d.loadBalancerSubnetCidrs.join(',') } : {}),
+        })),
       },
       child,
     );
