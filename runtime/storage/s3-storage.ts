@@ -80,8 +80,16 @@ export class S3Storage implements VideoStorage {
     stack.addRelativeTo(
       (() => async (args: { request: unknown }) => {
         const request = args.request as SignableRequest;
-        for (const header of ['amz-sdk-invocation-id', 'amz-sdk-request', 'x-amz-user-agent'])
-          delete request.headers[header];
+        // The SDK's own bookkeeping, and the checksum headers its flexible-checksum middleware
+        // adds: a URL handed to another client must ask S3 for nothing but the object.
+        for (const header of Object.keys(request.headers))
+          if (
+            ['amz-sdk-invocation-id', 'amz-sdk-request', 'x-amz-user-agent'].includes(header) ||
+            /^x-amz-(sdk-)?checksum-/.test(header)
+          )
+            delete request.headers[header];
+        // S3 signs a presigned request's payload as UNSIGNED-PAYLOAD (the header goes to the query).
+        request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
         const presigned = await signer.presign(request, { expiresIn: expiresInSeconds });
         return { response: {}, output: { $metadata: {}, presigned } };
       }) as never,
