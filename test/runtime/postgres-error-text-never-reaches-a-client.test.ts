@@ -61,3 +61,18 @@ test('a missing relation behind GET /v1/videos is a 500 with only a generic mess
   }
   assert.equal((await call('GET', '/v1/videos')).status, 200);
 });
+
+test('/ready, which the load balancer exposes, says which check fails without Postgres’ text', async () => {
+  // A replica URL naming a database that does not exist: Postgres answers 3D000 with the name.
+  const replica = new URL(environment.database.url);
+  replica.pathname = '/no_such_database_here';
+  const misconfigured = await startTestApi(environment, { DATABASE_READ_URL: replica.toString() });
+  const r = await apiClient(misconfigured.url)('GET', '/ready');
+  assert.equal(r.status, 503);
+  assert.deepEqual(r.body.checks.postgresReplica, {
+    ok: false,
+    error: 'postgres replica: failing (the reason is in the log)',
+  });
+  assert.doesNotMatch(JSON.stringify(r.body), /no_such_database_here|does not exist|127\.0\.0\.1|5432/);
+  assert.deepEqual(r.body.checks.postgres, { ok: true });
+});
