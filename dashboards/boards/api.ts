@@ -70,7 +70,8 @@ export const apiDashboard: DashboardSpec = {
     {
       kind: 'timeseries',
       title: 'Rate-limited requests',
-      description: 'Requests refused with 429 by the per-key rate limit, per second, by route.',
+      description:
+        'Requests refused with 429 by the per-key rate limit or the per-address limit before authentication, per second, by route.',
       unit: 'reqps',
       width: 12,
       queries: [

@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Migration } from '../db/migrate.js';
 import { loadMigrations } from '../db/migrate.js';
 import { requireApiKey } from '../security/auth.js';
+import { AuthLimit } from '../security/auth-limit.js';
 import { registerRateLimit } from '../security/rate-limit.js';
 import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
@@ -39,7 +40,9 @@ export async function buildApi(
     genReqId: requestId,
     requestIdHeader: false,
     bodyLimit: ctx.config.bodyLimitBytes,
-    trustProxy: false,
+    // Behind the ALB, only its hops are believed: X-Forwarded-For is read from the right through
+    // the TRUST_PROXY addresses, so a client cannot pick its own address by sending the header.
+    trustProxy: ctx.config.trustProxy.length > 0 ? ctx.config.trustProxy : false,
     return503OnClosing: true,
     // One line per request (below, with route and duration) instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -93,7 +96,15 @@ export async function buildApi(
 
   await healthRoutes(app, ctx, migrations);
   await app.register(async (v1) => {
-    requireApiKey(v1, ctx.db.primary);
+    const authLimit = new AuthLimit({
+      redis: ctx.redis,
+      keyPrefix: ctx.config.queue.prefix,
+      max: ctx.config.rateLimit.authFailuresMax,
+      windowSeconds: ctx.config.rateLimit.windowSeconds,
+      onLimited: (request) =>
+        ctx.metrics.metrics.rateLimitedRequests.inc({ route: request.routeOptions.url ?? 'unmatched' }),
+    });
+    requireApiKey(v1, ctx.db.primary, authLimit);
     await registerRateLimit(v1, {
       redis: ctx.redis,
       config: ctx.config.rateLimit,

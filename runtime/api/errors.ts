@@ -1,7 +1,8 @@
 /**
  * Every error leaves as JSON `{ statusCode, error, message, requestId, details? }`: validation
  * failures name each field and rule, client errors keep their 4xx status, and anything unexpected
- * is logged and answered with a generic 500 that reveals nothing internal.
+ * is logged and answered with a generic 500 that reveals nothing internal. A database error's
+ * text never reaches the client: it is logged under the request id the client gets.
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -102,8 +103,15 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimitBytes: numbe
       request.log.warn({ err: error }, `${dependency} unavailable`);
       return sendError(request, reply, 503, `${dependency} is unavailable; retry later`);
     }
+    // Postgres' own text (relation, column and constraint names, values) stays in the log.
     if (isPostgresDataError(error)) {
-      return sendError(request, reply, 400, `a value in the request cannot be stored: ${error.message}`);
+      request.log.warn({ err: error }, 'postgres refused a value from the request');
+      return sendError(
+        request,
+        reply,
+        400,
+        'a value in the request cannot be stored (for example text with a lone UTF-16 surrogate)',
+      );
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendError(request, reply, 500, 'internal error; the request id identifies it in the logs');

@@ -1,6 +1,8 @@
 /**
  * The API process: connects Postgres and Redis, applies migrations when MIGRATE_ON_START, builds
- * the app and listens on HOST:PORT. close() stops accepting, drains, then disconnects.
+ * the app and listens on HOST:PORT; /metrics (and a /health) are on HOST:API_METRICS_PORT, a
+ * listener of their own that only the cluster's monitoring reaches. close() stops accepting,
+ * drains, then disconnects.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/load.js';
@@ -10,6 +12,9 @@ import { createDatabase } from '../db/pool.js';
 import { createProcessMetrics } from '../metrics/registry.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { createVideoQueue } from '../queue/video-queue.js';
+import { S3Storage } from '../storage/s3-storage.js';
+import { startMetricsServer } from '../worker/metrics-server.js';
+import type { MetricsServer } from '../worker/metrics-server.js';
 import { buildApi } from './app.js';
 
 // Kept here too for callers that import it from the server module.
@@ -19,6 +24,8 @@ export interface ApiServer {
   app: FastifyInstance;
   /** The listening URL (port 0 resolved). */
   url: string;
+  /** The internal metrics listener's URL (/metrics, /health). */
+  metricsUrl: string;
   close(): Promise<void>;
 }
 
@@ -32,7 +39,19 @@ export async function startApiServer(config: Config, log = createLogger(config, 
       queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'),
   });
   const migrations = loadMigrations();
+  const s3 = config.s3
+    ? new S3Storage({
+        bucket: config.s3.bucket,
+        region: config.s3.region,
+        ...(config.s3.endpoint ? { endpoint: config.s3.endpoint } : {}),
+        forcePathStyle: config.s3.forcePathStyle,
+        cdnBaseUrl: config.s3.cdnBaseUrl ?? `${config.s3.endpoint}/${config.s3.bucket}`,
+      })
+    : undefined;
+  let metricsServer: MetricsServer | undefined;
   const shutdown = async () => {
+    await metricsServer?.close();
+    s3?.destroy();
     await queue.close().catch(() => {});
     await closeRedis(redis);
     await db.close().catch(() => {});
@@ -42,13 +61,19 @@ export async function startApiServer(config: Config, log = createLogger(config, 
       const applied = await migrate(db.primary, log, migrations);
       if (applied.length > 0) log.info({ applied }, 'migrations applied at start');
     }
-    const app = await buildApi({ config, db, redis, queue, metrics, log }, migrations);
-    const address = await app.listen({ port: config.port, host: config.host });
-    log.info({ address }, 'api listening');
+    const app = await buildApi({ config, db, redis, queue, metrics, log, ...(s3 ? { s3 } : {}) }, migrations);
     let closed = false;
+    metricsServer = await startMetricsServer(metrics.registry, {
+      host: config.host,
+      port: config.apiMetricsPort,
+      healthy: () => !closed,
+    });
+    const address = await app.listen({ port: config.port, host: config.host });
+    log.info({ address, metrics: metricsServer.url }, 'api listening');
     return {
       app,
       url: address,
+      metricsUrl: metricsServer.url,
       async close() {
         if (closed) return;
         closed = true;

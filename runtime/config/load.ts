@@ -2,6 +2,7 @@
  * Turns an environment into a validated Config, reporting every bad value at once.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
@@ -21,6 +22,7 @@ export interface Config {
   port: number;
   host: string;
   metricsPort: number;
+  apiMetricsPort: number;
   logLevel: NonNullable<ConfigEnv['LOG_LEVEL']>;
   database: {
     url: string;
@@ -52,8 +54,11 @@ export interface Config {
     endpoint?: string;
     forcePathStyle: boolean;
     cdnBaseUrl?: string;
+    presignedUrlSeconds: number;
   };
-  rateLimit: { max: number; windowSeconds: number };
+  rateLimit: { max: number; windowSeconds: number; authFailuresMax: number };
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-For is believed; empty: none. */
+  trustProxy: string[];
   bodyLimitBytes: number;
   corsOrigins: string[];
   anthropicApiKey?: Secret;
@@ -157,6 +162,16 @@ function parseNodes(list: string): RedisNode[] {
   });
 }
 
+/** An IP address or CIDR, or one of proxy-addr's names (loopback, linklocal, uniquelocal). */
+function isProxyAddress(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const values: Record<string, unknown> = {};
   for (const { name } of configVariables) {
@@ -185,6 +200,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databasePassword = readSecret(env, 'DATABASE_PASSWORD', issues);
   const redisPassword = readSecret(env, 'REDIS_PASSWORD', issues);
   const anthropicApiKey = readSecret(env, 'ANTHROPIC_API_KEY', issues);
+  const trustProxy = e.TRUST_PROXY.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const badProxy = trustProxy.find((entry) => !isProxyAddress(entry));
+  if (badProxy !== undefined) {
+    issues.push({
+      variable: 'TRUST_PROXY',
+      value: e.TRUST_PROXY,
+      rule: `${JSON.stringify(badProxy)} is not an IP address or CIDR (e.g. 10.0.0.0/16,10.0.1.0/24)`,
+    });
+  }
   if (e.S3_BUCKET && !e.CDN_BASE_URL && !e.S3_ENDPOINT) {
     issues.push({
       variable: 'CDN_BASE_URL',
@@ -201,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     metricsPort: e.METRICS_PORT,
+    apiMetricsPort: e.API_METRICS_PORT,
     logLevel: e.LOG_LEVEL,
     database: {
       url: e.DATABASE_URL,
@@ -233,10 +260,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             ...(e.S3_ENDPOINT ? { endpoint: e.S3_ENDPOINT } : {}),
             forcePathStyle: e.S3_FORCE_PATH_STYLE,
             ...(e.CDN_BASE_URL ? { cdnBaseUrl: e.CDN_BASE_URL.replace(/\/+$/, '') } : {}),
+            presignedUrlSeconds: e.S3_PRESIGNED_URL_SECONDS,
           },
         }
       : {}),
-    rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
+    rateLimit: {
+      max: e.RATE_LIMIT_MAX,
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      authFailuresMax: e.RATE_LIMIT_AUTH_FAILURES_MAX,
+    },
+    trustProxy,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     corsOrigins: e.CORS_ORIGINS.split(',')
       .map((s) => s.trim())

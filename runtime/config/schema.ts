@@ -32,9 +32,12 @@ const HOST_PORT_LIST = '^[^,:\\s]+:\\d{1,5}(,[^,:\\s]+:\\d{1,5})*$';
 
 /** Every variable is optional in the environment; the defaults suit a local machine. */
 export const configSchema = Type.Object({
-  PORT: Type.Optional(port(8080, 'API listen port (/v1, /health, /ready, /metrics, /docs).')),
+  PORT: Type.Optional(port(8080, 'API listen port (/v1, /health, /ready, /docs).')),
   HOST: Type.Optional(text('API listen address; containers set 0.0.0.0.', { default: '127.0.0.1' })),
   METRICS_PORT: Type.Optional(port(9464, "Worker's own /metrics and /health port.")),
+  API_METRICS_PORT: Type.Optional(
+    port(9465, "API's internal /metrics and /health port (on HOST, apart from the public listener)."),
+  ),
   LOG_LEVEL: Type.Optional(
     Type.Enum([...LOG_LEVELS], { default: 'info', description: 'pino log level (JSON logs on stdout).' }),
   ),
@@ -119,9 +122,30 @@ export const configSchema = Type.Object({
   CDN_BASE_URL: Type.Optional(
     text('Public base URL of the CDN in front of the bucket.', { pattern: URL_HTTP }),
   ),
+  S3_PRESIGNED_URL_SECONDS: Type.Optional(
+    positiveInt(
+      300,
+      604_800,
+      'With S3 and no CDN_BASE_URL, the API redirects downloads to a presigned URL valid this long.',
+    ),
+  ),
   RATE_LIMIT_MAX: Type.Optional(positiveInt(100, 1_000_000, 'Requests per API key per window.')),
   RATE_LIMIT_WINDOW_SECONDS: Type.Optional(
     positiveInt(60, 86400, 'Length of the rate-limit window in seconds.'),
+  ),
+  RATE_LIMIT_AUTH_FAILURES_MAX: Type.Optional(
+    positiveInt(
+      20,
+      1_000_000,
+      'Requests without a valid API key per client address per window; counted in Redis before the key is looked up, so above it they never reach Postgres.',
+    ),
+  ),
+  TRUST_PROXY: Type.Optional(
+    Type.String({
+      default: '',
+      description:
+        'Comma-separated addresses/CIDRs of the proxies in front of the API (the load balancer); the client address is then read from X-Forwarded-For through them only. Empty: trust none, the peer is the client.',
+    }),
   ),
   BODY_LIMIT_BYTES: Type.Optional(
     positiveInt(65536, 10_485_760, 'Largest accepted request body (413 above).'),

@@ -60,7 +60,7 @@ export const metricCatalog = {
   rateLimitedRequests: {
     name: 'archibald_http_rate_limited_requests_total',
     type: 'counter',
-    help: 'Requests refused with 429 by the per-key rate limit.',
+    help: 'Requests refused with 429 by the per-key rate limit or the per-address limit before authentication.',
     labelNames: ['route'],
     sources: ['api'],
     unit: 'short',

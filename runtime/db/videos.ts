@@ -95,17 +95,30 @@ type Queryable = Pick<pg.Pool, 'query'>;
 
 /**
  * Inserts a video, or returns the caller's existing one for the same idempotency key
- * (`created: false`). Race-safe through the unique (api_key_id, idempotency_key) constraint.
+ * (`created: false`) with the request fingerprint stored with it (null for rows older than the
+ * fingerprint). Race-safe through the unique (api_key_id, idempotency_key) constraint.
  */
 export async function createVideo(
   pool: pg.Pool,
-  input: { id: string; apiKeyId: string; idempotencyKey?: string; spec: VideoSpec },
-): Promise<{ video: VideoRecord; created: boolean }> {
+  input: {
+    id: string;
+    apiKeyId: string;
+    idempotencyKey?: string;
+    spec: VideoSpec;
+    requestFingerprint?: string;
+  },
+): Promise<{ video: VideoRecord; created: boolean; storedFingerprint?: string | null }> {
   return inTransaction(pool, async (client) => {
     const inserted = await client.query<VideoRecord>(
-      `INSERT INTO videos (id, api_key_id, idempotency_key, spec) VALUES ($1, $2, $3, $4)
+      `INSERT INTO videos (id, api_key_id, idempotency_key, spec, request_fingerprint) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (api_key_id, idempotency_key) DO NOTHING RETURNING ${VIDEO_COLUMNS}`,
-      [input.id, input.apiKeyId, input.idempotencyKey ?? null, JSON.stringify(input.spec)],
+      [
+        input.id,
+        input.apiKeyId,
+        input.idempotencyKey ?? null,
+        JSON.stringify(input.spec),
+        input.requestFingerprint ?? null,
+      ],
     );
     const video = inserted.rows[0];
     if (video) {
@@ -118,11 +131,13 @@ export async function createVideo(
       return { video, created: true };
     }
     // The conflicting row is committed (ON CONFLICT waited for it), so this read sees it.
-    const existing = await client.query<VideoRecord>(
-      `SELECT ${VIDEO_COLUMNS} FROM videos WHERE api_key_id = $1 AND idempotency_key = $2`,
+    const existing = await client.query<VideoRecord & { storedFingerprint: string | null }>(
+      `SELECT ${VIDEO_COLUMNS}, request_fingerprint AS "storedFingerprint" FROM videos
+        WHERE api_key_id = $1 AND idempotency_key = $2`,
       [input.apiKeyId, input.idempotencyKey],
     );
-    return { video: existing.rows[0]!, created: false };
+    const { storedFingerprint, ...found } = existing.rows[0]!;
+    return { video: found, created: false, storedFingerprint };
   });
 }
 

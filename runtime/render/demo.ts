@@ -21,6 +21,7 @@ import { describeVideo } from './summary.js';
 // A demo must not collide with a service already on the default ports, and should be quiet.
 process.env.PORT ??= '0';
 process.env.METRICS_PORT ??= '0';
+process.env.API_METRICS_PORT ??= '0';
 process.env.LOG_LEVEL ??= 'warn';
 
 async function demo(config: Config): Promise<void> {

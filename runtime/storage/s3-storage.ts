@@ -4,6 +4,7 @@
  */
 import { createReadStream } from 'node:fs';
 import {
+  GetObjectCommand,
   HeadObjectCommand,
   NotFound,
   PutObjectCommand,
@@ -63,7 +64,67 @@ export class S3Storage implements VideoStorage {
     return `${trimSlash(this.options.cdnBaseUrl)}/${key.split('/').map(encodeURIComponent).join('/')}`;
   }
 
+  /**
+   * A GET URL for the object signed with the client's credentials (SigV4 query parameters), valid
+   * for `expiresInSeconds`: for a private bucket with no CDN in front. It is what
+   * @aws-sdk/s3-request-presigner's getSignedUrl does: the command's own middleware builds the
+   * request (endpoint, path style, region), and the client's signer presigns it instead of sending.
+   */
+  async presignedGetUrl(key: string, expiresInSeconds: number): Promise<string> {
+    const command = new GetObjectCommand({ Bucket: this.options.bucket, Key: key });
+    const stack = this.client.middlewareStack.clone();
+    // S3's signer (SignatureV4MultiRegion) presigns too; RequestSigner's type only names sign().
+    const signer = (await this.client.config.signer()) as unknown as {
+      presign(request: SignableRequest, options: { expiresIn: number }): Promise<SignableRequest>;
+    };
+    stack.addRelativeTo(
+      (() => async (args: { request: unknown }) => {
+        const request = args.request as SignableRequest;
+        // The SDK's own bookkeeping, and the checksum headers its flexible-checksum middleware
+        // adds: a URL handed to another client must ask S3 for nothing but the object.
+        for (const header of Object.keys(request.headers))
+          if (
+            ['amz-sdk-invocation-id', 'amz-sdk-request', 'x-amz-user-agent'].includes(header) ||
+            /^x-amz-(sdk-)?checksum-/.test(header)
+          )
+            delete request.headers[header];
+        // S3 signs a presigned request's payload as UNSIGNED-PAYLOAD (the header goes to the query).
+        request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        const presigned = await signer.presign(request, { expiresIn: expiresInSeconds });
+        return { response: {}, output: { $metadata: {}, presigned } };
+      }) as never,
+      { name: 'archibaldPresign', relation: 'before', toMiddleware: 'httpSigningMiddleware', override: true },
+    );
+    const handler = command.resolveMiddleware(stack as never, this.client.config, {});
+    const { output } = (await handler({ input: command.input } as never)) as unknown as {
+      output: { presigned: SignableRequest };
+    };
+    return formatUrl(output.presigned);
+  }
+
   destroy(): void {
     this.client.destroy();
   }
+}
+
+interface SignableRequest {
+  protocol: string;
+  hostname: string;
+  port?: number;
+  path: string;
+  query: Record<string, string | string[] | null>;
+  headers: Record<string, string>;
+}
+
+/** The presigned request as a URL (its path is already URI-encoded by the SDK). */
+function formatUrl(request: SignableRequest): string {
+  const query = Object.entries(request.query)
+    .flatMap(([name, value]) =>
+      (Array.isArray(value) ? value : [value]).map((v) =>
+        v === null ? encodeURIComponent(name) : `${encodeURIComponent(name)}=${encodeURIComponent(v)}`,
+      ),
+    )
+    .join('&');
+  const port = request.port ? `:${request.port}` : '';
+  return `${request.protocol}//${request.hostname}${port}${request.path}${query ? `?${query}` : ''}`;
 }

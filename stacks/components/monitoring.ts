@@ -317,7 +317,7 @@ export class Monitoring extends pulumi.ComponentResource {
         afterCrds,
       );
     };
-    serviceMonitor('api', 'api', 'http', args.runtimeNamespace);
+    serviceMonitor('api', 'api', 'metrics', args.runtimeNamespace);
     serviceMonitor('worker', 'worker', 'metrics', args.runtimeNamespace);
     serviceMonitor('postgres-exporter', 'postgres-exporter', 'metrics', args.runtimeNamespace);
     serviceMonitor('redis-exporter', 'redis-exporter', 'metrics', args.runtimeNamespace);

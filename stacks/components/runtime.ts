@@ -20,6 +20,7 @@ import { containerResources, hardenedContainer, pinnedChartRelease, restrictedPo
 import { appLabels, awsTags, imageRepositoryName, physicalName, selectorLabels } from '../naming.js';
 import { apiScaling, workerScaling } from '../planning/scaling.js';
 import {
+  API_METRICS_PORT,
   API_PORT,
   PATHS,
   POSTGRES_CA_DIR,
@@ -231,7 +232,12 @@ export class Runtime extends pulumi.ComponentResource {
       `${name}-config`,
       {
         metadata: { name: 'archibald-config', namespace: ns, labels: appLabels('runtime') },
-        data: endpoints.apply((e) => runtimeEnvironment(cfg, tier, e)),
+        data: endpoints.apply((e) => ({
+          ...runtimeEnvironment(cfg, tier, e),
+          // EKS: the ALB (target type ip) connects from its subnets and appends the client to
+          // X-Forwarded-For; only those hops are believed, so clients cannot pick their address.
+          ...(d.loadBalancerSubnetCidrs ? { TRUST_PROXY: d.loadBalancerSubnetCidrs.join(',') } : {}),
+        })),
       },
       child,
     );
@@ -360,7 +366,10 @@ export class Runtime extends pulumi.ComponentResource {
                 name: 'api',
                 image: cfg.image,
                 args: ['serve'],
-                ports: [{ name: 'http', containerPort: API_PORT }],
+                ports: [
+                  { name: 'http', containerPort: API_PORT },
+                  { name: 'metrics', containerPort: API_METRICS_PORT },
+                ],
                 livenessProbe: {
                   httpGet: { path: '/health', port: 'http' },
                   periodSeconds: 10,
@@ -444,7 +453,11 @@ export class Runtime extends pulumi.ComponentResource {
         metadata: { name: scrapeJobs.api, namespace: ns, labels: apiLabels },
         spec: {
           selector: selectorLabels('api'),
-          ports: [{ name: 'http', port: API_PORT, targetPort: 'http' }],
+          // The Ingress routes only 'http'; 'metrics' is for the ServiceMonitor.
+          ports: [
+            { name: 'http', port: API_PORT, targetPort: 'http' },
+            { name: 'metrics', port: API_METRICS_PORT, targetPort: 'metrics' },
+          ],
         },
       },
       child,
@@ -672,7 +685,7 @@ export class Runtime extends pulumi.ComponentResource {
         {
           from: [{ namespaceSelector: nsSelector('monitoring') }],
           ports: [
-            { protocol: 'TCP', port: API_PORT },
+            { protocol: 'TCP', port: API_METRICS_PORT },
             { protocol: 'TCP', port: WORKER_METRICS_PORT },
             { protocol: 'TCP', port: POSTGRES_EXPORTER_PORT },
             { protocol: 'TCP', port: REDIS_EXPORTER_PORT },

@@ -7,6 +7,8 @@ import { vaultSecretFile } from '../vault-access.js';
 
 export const API_PORT = 8080;
 export const WORKER_METRICS_PORT = 9464;
+/** The API's /metrics listener, apart from API_PORT: only the monitoring namespace reaches it. */
+export const API_METRICS_PORT = 9465;
 export const QUEUE_PREFIX = '{archibald}';
 
 /** Where the read-only root filesystem gets writable volumes. */
@@ -63,6 +65,7 @@ export function runtimeEnvironment(
     PORT: String(API_PORT),
     HOST: '0.0.0.0',
     METRICS_PORT: String(WORKER_METRICS_PORT),
+    API_METRICS_PORT: String(API_METRICS_PORT),
     LOG_LEVEL: tier.name === 'dev' ? 'debug' : 'info',
     DATABASE_URL: pg(e.databaseHost),
     DATABASE_PASSWORD_FILE: vaultSecretFile('databasePassword'),

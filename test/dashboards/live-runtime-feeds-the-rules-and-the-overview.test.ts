@@ -29,7 +29,7 @@ const call = apiClient(api.url, (await createTestKey(environment)).key);
 const prometheus = await startPrometheus({
   rulesYaml: renderRulesFile(),
   targets: [
-    { job: scrapeJobs.api, url: api.url, labels: { namespace: NAMESPACE } },
+    { job: scrapeJobs.api, url: api.metricsUrl, labels: { namespace: NAMESPACE } },
     { job: scrapeJobs.worker, url: worker.metricsUrl, labels: { namespace: NAMESPACE } },
   ],
 });
@@ -165,7 +165,7 @@ test('Prometheus evaluates every rule without an error', async () => {
 
 test('the API and the worker each expose their part of the metric catalog on /metrics', async () => {
   const pages = {
-    api: await (await fetch(`${api.url}/metrics`)).text(),
+    api: await (await fetch(`${api.metricsUrl}/metrics`)).text(),
     worker: await (await fetch(`${worker.metricsUrl}/metrics`)).text(),
   };
   for (const metric of allMetrics) {

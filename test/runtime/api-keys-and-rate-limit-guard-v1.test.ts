@@ -66,7 +66,7 @@ test('keys are created, listed and revoked from the CLI, stored hashed, and audi
   );
 });
 
-test('every /v1 route needs a valid key; /health, /ready and /metrics do not', async () => {
+test('every /v1 route needs a valid key; /health and /ready do not', async () => {
   const anonymous = apiClient(first.url);
   const id = '00000000-0000-4000-8000-000000000000';
   for (const [method, path] of [
@@ -88,8 +88,7 @@ test('every /v1 route needs a valid key; /health, /ready and /metrics do not', a
   });
   assert.equal(malformed.status, 401);
   assert.match(malformed.body.message, /Bearer/);
-  for (const path of ['/health', '/ready', '/metrics'])
-    assert.equal((await anonymous('GET', path)).status, 200, path);
+  for (const path of ['/health', '/ready']) assert.equal((await anonymous('GET', path)).status, 200, path);
 });
 
 test('the per-key rate limit is shared by two API instances: 429 with Retry-After, other keys unaffected', async () => {
@@ -115,6 +114,6 @@ test('the per-key rate limit is shared by two API instances: 429 with Retry-Afte
   }
   assert.equal((await apiClient(first.url, otherKey)('GET', '/v1/videos')).status, 200);
 
-  const metrics = await (await fetch(`${first.url}/metrics`)).text();
+  const metrics = await (await fetch(`${first.metricsUrl}/metrics`)).text();
   assert.match(metrics, /^archibald_http_rate_limited_requests_total\{route="\/v1\/videos"\} 1$/m);
 });

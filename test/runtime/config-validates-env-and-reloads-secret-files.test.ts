@@ -25,12 +25,14 @@ test('an empty environment gives the documented local defaults', () => {
   assert.equal(config.port, 8080);
   assert.equal(config.host, '127.0.0.1');
   assert.equal(config.metricsPort, 9464);
+  assert.equal(config.apiMetricsPort, 9465);
   assert.equal(config.database.url, 'postgres://postgres@127.0.0.1:5432/archibald');
   assert.deepEqual(config.database.readUrls, []);
   assert.equal(config.redis.url, 'redis://127.0.0.1:6379');
   assert.equal(config.redis.clusterNodes, undefined);
   assert.equal(config.queue.prefix, '{archibald}');
-  assert.deepEqual(config.rateLimit, { max: 100, windowSeconds: 60 });
+  assert.deepEqual(config.rateLimit, { max: 100, windowSeconds: 60, authFailuresMax: 20 });
+  assert.deepEqual(config.trustProxy, []);
   assert.deepEqual(config.corsOrigins, []);
   assert.equal(config.worker.concurrency, 2);
   assert.equal(config.migrateOnStart, true);

@@ -40,7 +40,7 @@ test('the API exposes every catalog metric whose source is the API, with live va
   );
   // BullMQ marks the job completed just after the video row is: read until the gauge shows it.
   const page = await eventually('queue gauge shows the completed job', async () => {
-    const body = (await call('GET', '/metrics')).body as string;
+    const body = await (await fetch(`${api.metricsUrl}/metrics`)).text();
     return /^archibald_queue_jobs\{state="completed"\} 1$/m.test(body) ? body : undefined;
   });
   expectCatalog(page, 'api');

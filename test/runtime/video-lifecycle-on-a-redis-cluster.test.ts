@@ -56,6 +56,6 @@ test('on a 3-master Redis Cluster: submit → completed through the API and even
   } finally {
     client.disconnect();
   }
-  const metrics = (await call('GET', '/metrics')).body as string;
+  const metrics = await (await fetch(`${api.metricsUrl}/metrics`)).text();
   assert.match(metrics, /^archibald_queue_jobs\{state="completed"\} 1$/m);
 });

@@ -303,6 +303,12 @@ export function assertLoadBalancerReachesPods(e: Evaluation): void {
     albSubnets,
     "the API port admits the ALB's subnets",
   );
+  // The API believes X-Forwarded-For from those addresses only (the per-address limit keys on it).
+  const data = at(kubernetesObject(e, 'ConfigMap', 'archibald-config').inputs, 'data') as Record<
+    string,
+    string
+  >;
+  assert.deepEqual((data.TRUST_PROXY ?? '').split(',').sort(), albSubnets, 'TRUST_PROXY is the ALB subnets');
   const ns = kubernetesObject(e, 'Namespace', 'archibald');
   assert.equal(
     (at(ns.inputs, 'metadata.labels') as Record<string, string>)['elbv2.k8s.aws/pod-readiness-gate-inject'],

@@ -78,7 +78,10 @@ export function assertRuntime(e: Evaluation, tier: Tier): void {
   });
   assert.equal(at(apiContainer, 'livenessProbe.httpGet.path'), '/health');
   assert.equal(at(apiContainer, 'readinessProbe.httpGet.path'), '/ready');
-  assert.deepEqual(at(apiContainer, 'ports'), [{ name: 'http', containerPort: 8080 }]);
+  assert.deepEqual(at(apiContainer, 'ports'), [
+    { name: 'http', containerPort: 8080 },
+    { name: 'metrics', containerPort: 9465 },
+  ]);
 
   const workerContainer = container(worker);
   assert.deepEqual(workerContainer.args, ['worker']);
@@ -188,8 +191,27 @@ export function assertRuntime(e: Evaluation, tier: Tier): void {
   assert.equal(at(deny.inputs, 'spec.ingress'), undefined, 'default deny admits nothing');
 
   // Service names are the Prometheus jobs the alerts select on.
-  kubernetesObject(e, 'Service', scrapeJobs.api);
+  const apiService = kubernetesObject(e, 'Service', scrapeJobs.api);
   kubernetesObject(e, 'Service', scrapeJobs.worker);
+  // The API's /metrics is on its own port: monitoring may reach it, the public listener lacks it.
+  assert.deepEqual(at(apiService.inputs, 'spec.ports'), [
+    { name: 'http', port: 8080, targetPort: 'http' },
+    { name: 'metrics', port: 9465, targetPort: 'metrics' },
+  ]);
+  const fromMonitoring = kubernetesObject(e, 'NetworkPolicy', 'metrics-from-monitoring');
+  const scraped = (at(fromMonitoring.inputs, 'spec.ingress.0.ports') as { port: number }[]).map(
+    (p) => p.port,
+  );
+  assert.ok(scraped.includes(9465), 'monitoring reaches the API metrics port');
+  assert.ok(!scraped.includes(8080), 'monitoring needs nothing from the public API port');
+  const apiIngress = kubernetesObject(e, 'NetworkPolicy', 'api-ingress');
+  assert.deepEqual(
+    (at(apiIngress.inputs, 'spec.ingress') as { ports: { port: number }[] }[]).flatMap((r) =>
+      r.ports.map((p) => p.port),
+    ),
+    [8080],
+    'clients reach only the public API port',
+  );
 
   // The ConfigMap holds exactly names the runtime reads, and the runtime's own loader accepts it.
   const data = at(kubernetesObject(e, 'ConfigMap', 'archibald-config').inputs, 'data') as Record<
@@ -252,7 +274,7 @@ export function assertMonitoring(e: Evaluation, tier: Tier): void {
   );
 
   for (const [id, port] of [
-    ['api', 'http'],
+    ['api', 'metrics'],
     ['worker', 'metrics'],
     ['postgres-exporter', 'metrics'],
     ['redis-exporter', 'metrics'],

@@ -38,6 +38,7 @@ export async function createTestEnvironment(
     PORT: '0',
     HOST: '127.0.0.1',
     METRICS_PORT: '0',
+    API_METRICS_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     STORAGE_DIR: join(dir, 'videos'),
     WORK_DIR: join(dir, 'work'),

@@ -1,5 +1,8 @@
-/** /health (the process is alive), /ready (Postgres, Redis, migrations), /metrics (Prometheus). */
-import type { FastifyInstance } from 'fastify';
+/**
+ * /health (the process is alive) and /ready (Postgres, Redis, migrations). /metrics is not here:
+ * the API serves it on its internal API_METRICS_PORT (runtime/api/server.ts), never to the public.
+ */
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type {} from '@fastify/swagger';
 import { pendingMigrations } from '../../db/migrate.js';
 import type { Migration } from '../../db/migrate.js';
@@ -25,12 +28,26 @@ async function withTimeout<T>(what: string, work: Promise<T>): Promise<T> {
 
 type Check = { ok: boolean; error?: string };
 
-async function check(what: string, probe: () => Promise<unknown>): Promise<Check> {
+/**
+ * /ready is public (the load balancer probes it), so a failed check says what failed, in our own
+ * words: a server's error text (Postgres names databases, roles, relations) or a system error's
+ * (addresses, host names) goes to the log, and the answer only says the dependency is failing.
+ */
+function publicReason(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const e = error as Error & { code?: unknown; severity?: unknown; errno?: unknown; address?: unknown };
+  if (e.severity !== undefined || e.code !== undefined || e.errno !== undefined || e.address !== undefined)
+    return undefined;
+  return e.message || undefined;
+}
+
+async function check(what: string, probe: () => Promise<unknown>, log: FastifyBaseLogger): Promise<Check> {
   try {
     await withTimeout(what, probe());
     return { ok: true };
   } catch (error) {
-    return { ok: false, error: `${what}: ${(error as Error).message || String(error)}` };
+    log.warn({ err: error, check: what }, 'readiness check failed');
+    return { ok: false, error: `${what}: ${publicReason(error) ?? 'failing (the reason is in the log)'}` };
   }
 }
 
@@ -55,31 +72,32 @@ export async function healthRoutes(
         response: { 200: ReadyBody, 503: ReadyBody },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       const checks: Record<string, Check> = {};
       const [postgres, redis] = await Promise.all([
-        check('postgres', () => ctx.db.primary.query('SELECT 1')),
-        check('redis', () => ctx.redis.ping()),
+        check('postgres', () => ctx.db.primary.query('SELECT 1'), request.log),
+        check('redis', () => ctx.redis.ping(), request.log),
       ]);
       checks.postgres = postgres;
       checks.redis = redis;
       if (ctx.db.replicas.length > 0)
-        checks.postgresReplica = await check('postgres replica', () =>
-          Promise.all(ctx.db.replicas.map((replica) => replica.query('SELECT 1'))),
+        checks.postgresReplica = await check(
+          'postgres replica',
+          () => Promise.all(ctx.db.replicas.map((replica) => replica.query('SELECT 1'))),
+          request.log,
         );
       if (postgres.ok) {
-        checks.migrations = await check('migrations', async () => {
-          const pending = await pendingMigrations(ctx.db.primary, migrations);
-          if (pending.length > 0) throw new Error(`pending: ${pending.join(', ')} (run archibald migrate)`);
-        });
+        checks.migrations = await check(
+          'migrations',
+          async () => {
+            const pending = await pendingMigrations(ctx.db.primary, migrations);
+            if (pending.length > 0) throw new Error(`pending: ${pending.join(', ')} (run archibald migrate)`);
+          },
+          request.log,
+        );
       }
       const ready = Object.values(checks).every((c) => c.ok);
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
     },
   );
-
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    const body = await ctx.metrics.registry.metrics();
-    return reply.type(ctx.metrics.registry.contentType).send(body);
-  });
 }

@@ -1,5 +1,5 @@
 /** /v1/videos: submit, read, list and cancel videos. */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { cancelVideo, createVideo, failVideo, getVideoWithStages, listVideos } from '../../db/videos.js';
@@ -33,6 +33,25 @@ export async function findVideo(ctx: ApiContext, id: string, apiKeyId: string): 
 
 const view = (video: VideoWithStages) => toVideoView(video, video.stages);
 
+/**
+ * The request an idempotency key stands for: every field of the spec with its default filled in
+ * (omitting a default and sending it are the same request), the seed only when the caller chose
+ * one, keys in a fixed order. Its sha256 is stored with the video.
+ */
+function requestFingerprint(spec: VideoSpec, seedGiven: boolean): string {
+  const normalised = {
+    topic: spec.topic,
+    durationSeconds: spec.durationSeconds,
+    aspect: spec.aspect,
+    resolution: spec.resolution,
+    voice: spec.voice,
+    style: spec.style,
+    burnCaptions: spec.burnCaptions,
+    seed: seedGiven ? spec.seed : null,
+  };
+  return createHash('sha256').update(JSON.stringify(normalised)).digest('hex');
+}
+
 export async function videoRoutes(scope: FastifyInstance, ctx: ApiContext): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -61,12 +80,21 @@ export async function videoRoutes(scope: FastifyInstance, ctx: ApiContext): Prom
         burnCaptions: body.burnCaptions ?? true,
         seed: body.seed ?? id.replace(/-/g, '').slice(0, 16),
       };
-      const { video, created } = await createVideo(ctx.db.primary, {
+      const fingerprint = requestFingerprint(spec, body.seed !== undefined);
+      const { video, created, storedFingerprint } = await createVideo(ctx.db.primary, {
         id,
         apiKeyId: key.id,
         ...(body.idempotencyKey ? { idempotencyKey: body.idempotencyKey } : {}),
         spec,
+        requestFingerprint: fingerprint,
       });
+      // As the IETF Idempotency-Key draft says: a key reused with another request is a 422.
+      if (!created && storedFingerprint && storedFingerprint !== fingerprint)
+        throw new HttpError(
+          422,
+          `idempotencyKey ${JSON.stringify(body.idempotencyKey)} was already used for a different request ` +
+            `(video ${video.id}); send the same request to get that video, or use a new key`,
+        );
       if (created || video.status === 'queued') {
         try {
           // For a replay this repairs a first attempt whose enqueue failed; BullMQ ignores a duplicate id.
