@@ -99,7 +99,7 @@ export const configSchema = Type.Object({
   JOB_ATTEMPTS: Type.Optional(positiveInt(3, 20, 'Attempts per job (retries use exponential backoff).')),
   JOB_TIMEOUT_SECONDS: Type.Optional(positiveInt(900, 86400, 'A job running longer than this is aborted.')),
   WORK_DIR: Type.Optional(
-    text('Scratch space for running jobs (one directory per video).', {
+    text('Scratch space for running jobs (one directory per video, one per attempt inside it).', {
       default: join(tmpdir(), 'archibald', 'work'),
     }),
   ),
