@@ -9,7 +9,7 @@
  *   attempt, and the next worker resumes it from its completed stages.
  * - A crashed worker's job is recovered by BullMQ's stalled-job check in another worker.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
@@ -33,6 +33,7 @@ import type { VideoJobData, VideoQueue } from '../queue/video-queue.js';
 import { startReconciler } from './reconciler.js';
 import type { PublishOutput } from '../stages/publish.js';
 import { StageRunError, orderStages, runPipeline } from './stage-runner.js';
+import { claimWorkDir, removeUnlessInUse, sweepWorkDirs } from './work-dirs.js';
 
 export type AbortKind = 'cancelled' | 'timeout' | 'shutdown' | 'lock-lost';
 
@@ -99,11 +100,16 @@ export class VideoWorker {
 
   async start(): Promise<void> {
     const { config, log, metrics } = this.options;
+    // Before the first job: what a killed worker left in WORK_DIR (work-dirs.ts says what is safe).
+    await sweepWorkDirs(config.workDir, { staleAfterMs: config.queue.timeoutSeconds * 1000, log });
     this.connection = createRedis(config.redis, { name: 'worker', maxRetriesPerRequest: null, log });
     this.subscriber = createRedis(config.redis, { name: 'worker-cancel', maxRetriesPerRequest: null, log });
     const channel = cancelChannel(config.queue.prefix);
     this.subscriber.on('message', (from: string, videoId: string) => {
-      if (from === channel) this.abort(videoId, new JobAbort('cancelled', 'cancelled by request'));
+      if (from !== channel) return;
+      // Not running here, it may be waiting out a retry's backoff: its directory is garbage now.
+      if (!this.abort(videoId, new JobAbort('cancelled', 'cancelled by request')))
+        void this.removeWorkDir(videoId);
     });
     await this.subscriber.subscribe(channel);
 
@@ -130,6 +136,7 @@ export class VideoWorker {
       if (!job?.finishedOn) return; // not final: BullMQ retries it
       failVideo(this.options.db.primary, job.data.videoId, { stage: null, message: error.message })
         .then((moved) => {
+          void this.removeWorkDir(job.data.videoId);
           if (!moved) return;
           metrics.videosFinished.inc({ outcome: 'failed' });
           log.error(
@@ -178,6 +185,14 @@ export class VideoWorker {
     this.reportLoopFailure(error);
   }
 
+  /** Removes a video's work directory that no job of this or another live process is using. */
+  private async removeWorkDir(videoId: string): Promise<void> {
+    const dir = join(this.options.config.workDir, videoId);
+    await removeUnlessInUse(dir, { running: this.running.has(videoId) }).catch((error: unknown) =>
+      this.options.log.warn({ err: error, videoId }, 'could not remove a work directory'),
+    );
+  }
+
   /** Fires the job's signal if this worker runs it. */
   abort(videoId: string, reason: JobAbort): boolean {
     const controller = this.running.get(videoId);
@@ -203,6 +218,7 @@ export class VideoWorker {
     if (!video) {
       const status = (await currentStatus(pool, videoId)) ?? 'missing';
       log.info({ status }, 'job skipped: the video is not runnable');
+      await this.removeWorkDir(videoId);
       return { skipped: status };
     }
     if (attempt > 1) metrics.jobRetries.inc();
@@ -229,7 +245,7 @@ export class VideoWorker {
     const workDir = join(config.workDir, videoId);
     const started = performance.now();
     try {
-      await mkdir(workDir, { recursive: true });
+      await claimWorkDir(workDir);
       log.info('job started');
       const result = await runPipeline(this.stages, {
         pool,
