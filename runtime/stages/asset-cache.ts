@@ -41,7 +41,7 @@ export interface UseOptions {
 }
 
 /** Renders the asset into `target`; `signal` fires when nobody waits for it any more. */
-export type RenderAsset = (target: string, signal: AbortSignal) => Promise<void>;
+export type RenderAsset = (target: string, signal: AbortSignal) => Promise<unknown>;
 
 interface SharedRender {
   done: Promise<void>;

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { access, mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { apiClient, createTestKey, startTestApi } from '../support/api.js';
+import { useTestEnvironment } from '../support/environment.js';
+import { fixtureStages } from '../support/fixture-stages.js';
+import { eventually, spawnFixtureWorker } from '../support/processes.js';
+import { startTestWorker } from '../support/worker.js';
+
+// A long lock: the killed worker's job is not recovered (and its directory not re-made) meanwhile.
+const environment = await useTestEnvironment({ WORKER_LOCK_SECONDS: '600', JOB_TIMEOUT_SECONDS: '900' });
+const api = await startTestApi(environment);
+const { key } = await createTestKey(environment);
+const call = apiClient(api.url, key);
+const workDir = environment.env.WORK_DIR as string;
+const ledger = join(environment.dir, 'sweep.ledger');
+const slow = { FIXTURE_LEDGER: ledger, FIXTURE_NARRATION_MS: '120000' };
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+async function inNarration(): Promise<string> {
+  const { id } = (await call('POST', '/v1/videos', { body: { topic: 'disk sweep' } })).body as { id: string };
+  await eventually(`${id} in narration`, async () =>
+    ((await call('GET', `/v1/videos/${id}`)).body as { stage?: string }).stage === 'narration'
+      ? true
+      : undefined,
+  );
+  return id;
+}
+
+test('a worker starting sweeps the work directories of dead workers and keeps those of live ones', async () => {
+  // A worker killed mid-job leaves its directory behind, owned by a process that is gone.
+  const killed = await spawnFixtureWorker(environment, slow);
+  const orphaned = await inNarration();
+  const owner = JSON.parse(await readFile(join(workDir, orphaned, '.owner'), 'utf8')) as { pid: number };
+  assert.equal(owner.pid, killed.process.pid);
+  killed.process.kill('SIGKILL');
+  await killed.exited;
+
+  // Another worker on the same machine and WORK_DIR is in the middle of a job.
+  const alive = await spawnFixtureWorker(environment, slow);
+  const running = await inNarration();
+
+  // Without an owner (an older worker's): kept while recent, swept once older than a job can run.
+  const old = join(workDir, 'unowned-old');
+  const recent = join(workDir, 'unowned-recent');
+  for (const dir of [old, recent]) {
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'narration.wav'), 'x');
+  }
+  const twoHoursAgo = new Date(Date.now() - 2 * 3600 * 1000);
+  await utimes(join(old, 'narration.wav'), twoHoursAgo, twoHoursAgo);
+  await utimes(old, twoHoursAgo, twoHoursAgo);
+
+  // Its captions stage fails once, for the next test.
+  await startTestWorker(environment, fixtureStages({ ledger, failStage: 'captions', failTimes: 1 }));
+
+  assert.equal(await exists(join(workDir, orphaned)), false, 'the killed worker’s directory is swept');
+  assert.equal(await exists(old), false, 'an unowned directory older than the job timeout is swept');
+  assert.equal(await exists(join(workDir, running)), true, 'the live worker’s directory is kept');
+  assert.equal(await exists(recent), true, 'a recent unowned directory is kept');
+  await alive.stop(1000);
+});
+
+test('a video cancelled while its retry waits out the backoff leaves no work directory', async () => {
+  const { id } = (await call('POST', '/v1/videos', { body: { topic: 'cancel in backoff' } })).body as {
+    id: string;
+  };
+  // The first attempt failed in captions and kept its directory for the retry (2 s away).
+  await eventually(
+    `${id} waiting to retry`,
+    async () => {
+      const v = (await call('GET', `/v1/videos/${id}`)).body as { status: string; attempts: number };
+      return v.status === 'queued' && v.attempts === 1 ? true : undefined;
+    },
+    30_000,
+    20,
+  );
+  assert.equal(await exists(join(workDir, id)), true);
+  assert.equal((await call('DELETE', `/v1/videos/${id}`)).status, 200);
+  await eventually(`${id}'s directory removed`, async () =>
+    (await exists(join(workDir, id))) ? undefined : true,
+  );
+  assert.equal(((await call('GET', `/v1/videos/${id}`)).body as { status: string }).status, 'cancelled');
+});
