@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { access, mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { access, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { apiClient, createTestKey, startTestApi } from '../support/api.js';
@@ -37,8 +37,7 @@ test('a worker starting sweeps the work directories of dead workers and keeps th
   // A worker killed mid-job leaves its directory behind, owned by a process that is gone.
   const killed = await spawnFixtureWorker(environment, slow);
   const orphaned = await inNarration();
-  const owner = JSON.parse(await readFile(join(workDir, orphaned, '.owner'), 'utf8')) as { pid: number };
-  assert.equal(owner.pid, killed.process.pid);
+  assert.equal(await exists(join(workDir, orphaned)), true);
   killed.process.kill('SIGKILL');
   await killed.exited;
 
