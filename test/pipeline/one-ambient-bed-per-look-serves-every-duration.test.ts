@@ -67,11 +67,19 @@ test('the bed loops seamlessly: its end runs on into its start', async () => {
     largestStep = Math.max(largestStep, Math.abs((samples[i] as number) - (samples[i - 1] as number)));
   const seam = Math.abs((samples[0] as number) - (samples[samples.length - 1] as number));
   assert.ok(seam <= largestStep, `a step of ${seam} at the seam, at most ${largestStep} elsewhere`);
-  // No jump in level either: the half-seconds either side of the seam are about as loud.
+  // No fade and no jump in level: the half-seconds either side of the seam are as loud as the bed.
   const half = ENVELOPE_RATE / 2;
+  const [whole] = envelopeDb(samples, samples.length / ENVELOPE_RATE);
   const [end] = envelopeDb(samples.subarray(samples.length - half), 0.5);
   const [start] = envelopeDb(samples.subarray(0, half), 0.5);
-  assert.ok(Math.abs((end as number) - (start as number)) < 3, `${end} dB before, ${start} dB after`);
+  for (const [where, level] of [
+    ['before', end],
+    ['after', start],
+  ] as const)
+    assert.ok(
+      Math.abs((level as number) - (whole as number)) < 3,
+      `${(level as number).toFixed(1)} dB ${where} the seam, ${(whole as number).toFixed(1)} dB overall`,
+    );
 });
 
 test('noise beds share one file whatever their tone', async () => {

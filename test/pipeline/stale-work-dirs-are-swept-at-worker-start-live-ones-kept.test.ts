@@ -33,7 +33,7 @@ async function inNarration(): Promise<string> {
   return id;
 }
 
-test('a worker starting sweeps the work directories of dead workers and keeps those of live ones', async () => {
+test('a worker starting sweeps the work directories of dead workers and keeps those of live ones', async (t) => {
   // A worker killed mid-job leaves its directory behind, owned by a process that is gone.
   const killed = await spawnFixtureWorker(environment, slow);
   const orphaned = await inNarration();
@@ -43,6 +43,7 @@ test('a worker starting sweeps the work directories of dead workers and keeps th
 
   // Another worker on the same machine and WORK_DIR is in the middle of a job.
   const alive = await spawnFixtureWorker(environment, slow);
+  t.after(() => alive.stop(1000));
   const running = await inNarration();
 
   // Without an owner (an older worker's): kept while recent, swept once older than a job can run.
@@ -63,7 +64,6 @@ test('a worker starting sweeps the work directories of dead workers and keeps th
   assert.equal(await exists(old), false, 'an unowned directory older than the job timeout is swept');
   assert.equal(await exists(join(workDir, running)), true, 'the live worker’s directory is kept');
   assert.equal(await exists(recent), true, 'a recent unowned directory is kept');
-  await alive.stop(1000);
 });
 
 test('a video cancelled while its retry waits out the backoff leaves no work directory', async () => {
