@@ -81,7 +81,11 @@ export class AssetCache {
     const path = this.pathFor(kind, key, extension);
     if (holder) await this.pin(path, holder);
     try {
-      if (await touch(path)) return { path, hit: true };
+      if (await touch(path)) {
+        // Renders collect pins of finished jobs when they evict; a run of hits does it here.
+        if (holder) this.pinned().catch(() => {});
+        return { path, hit: true };
+      }
       let shared = this.pending.get(path);
       if (!shared) {
         const controller = new AbortController();
@@ -189,7 +193,10 @@ export class AssetCache {
 
   private async pin(path: string, holder: string): Promise<void> {
     await mkdir(join(this.dir, PINS), { recursive: true });
-    await writeFile(this.pinFile(path, holder), holder);
+    // Written aside and renamed: a reader never sees a pin without its holder.
+    const temporary = join(this.dir, PINS, `.part-${randomBytes(4).toString('hex')}`);
+    await writeFile(temporary, holder);
+    await rename(temporary, this.pinFile(path, holder));
   }
 
   private async unpin(path: string, holder: string): Promise<void> {
@@ -201,13 +208,15 @@ export class AssetCache {
     const names = await readdir(join(this.dir, PINS)).catch(() => [] as string[]);
     const live = new Set<string>();
     await Promise.all(
-      names.map(async (name) => {
-        const file = join(this.dir, PINS, name);
-        const holder = await readFile(file, 'utf8').catch(() => undefined);
-        if (holder === undefined) return;
-        if (await exists(holder)) live.add(name.slice(0, name.lastIndexOf('@')));
-        else await rm(file, { force: true });
-      }),
+      names
+        .filter((name) => !name.startsWith('.'))
+        .map(async (name) => {
+          const file = join(this.dir, PINS, name);
+          const holder = await readFile(file, 'utf8').catch(() => undefined);
+          if (holder === undefined) return;
+          if (await exists(holder)) live.add(name.slice(0, name.lastIndexOf('@')));
+          else await rm(file, { force: true });
+        }),
     );
     return live;
   }
@@ -249,8 +258,8 @@ export class AssetCache {
       else total += part.bytes;
     }
     total += entries.reduce((sum, e) => sum + e.bytes, 0);
+    const pinned = await this.pinned(); // also removes the pins of finished jobs
     if (total <= this.maxBytes) return;
-    const pinned = await this.pinned();
     entries.sort((a, b) => a.usedMs - b.usedMs || a.name.localeCompare(b.name));
     for (const entry of entries) {
       if (total <= this.maxBytes) break;
