@@ -60,7 +60,7 @@ export function bedGraph(look: AmbientLook): string {
     [1, 1.5, 2]
       .map(
         (ratio, i) =>
-          `sine=f=${loopable(look.toneHz * ratio)}:r=${AUDIO_SAMPLE_RATE}:d=${L},volume=${gain / (i + 1)},tremolo=f=${0.1 + i * 0.05}:d=0.6[t${i}]`,
+          `sine=f=${loopable(look.toneHz * ratio)}:r=${AUDIO_SAMPLE_RATE}:d=${L},volume=${gain / (i + 1)},tremolo=f=${(0.1 + i * 0.05).toFixed(2)}:d=0.6[t${i}]`,
       )
       .join(';');
   switch (look.kind) {

@@ -33,7 +33,7 @@ import type { VideoJobData, VideoQueue } from '../queue/video-queue.js';
 import { startReconciler } from './reconciler.js';
 import type { PublishOutput } from '../stages/publish.js';
 import { StageRunError, orderStages, runPipeline } from './stage-runner.js';
-import { claimWorkDir, removeUnlessInUse, sweepWorkDirs } from './work-dirs.js';
+import { claimWorkDir, removeUnlessInUse, startWorkDirSweeper } from './work-dirs.js';
 
 export type AbortKind = 'cancelled' | 'timeout' | 'shutdown' | 'lock-lost';
 
@@ -72,6 +72,7 @@ export class VideoWorker {
   private stopping?: Promise<void>;
   private queue?: VideoQueue;
   private reconciler?: { stop(): Promise<void> };
+  private sweeper?: { stop(): Promise<void> };
   private loopFailure?: Error;
   private readonly loopFailed: Promise<Error>;
   private reportLoopFailure: (error: Error) => void = () => {};
@@ -100,8 +101,15 @@ export class VideoWorker {
 
   async start(): Promise<void> {
     const { config, log, metrics } = this.options;
-    // Before the first job: what a killed worker left in WORK_DIR (work-dirs.ts says what is safe).
-    await sweepWorkDirs(config.workDir, { staleAfterMs: config.queue.timeoutSeconds * 1000, log });
+    // Before the first job, then now and again: what a killed worker left in WORK_DIR and nothing
+    // will resume (work-dirs.ts says what is safe to remove).
+    this.sweeper = await startWorkDirSweeper(config.workDir, {
+      staleAfterMs: config.queue.timeoutSeconds * 1000,
+      intervalMs: config.worker.reconcileIntervalSeconds * 1000,
+      isActive: async (id) =>
+        ['queued', 'running'].includes((await currentStatus(this.options.db.primary, id)) ?? ''),
+      log,
+    });
     this.connection = createRedis(config.redis, { name: 'worker', maxRetriesPerRequest: null, log });
     this.subscriber = createRedis(config.redis, { name: 'worker-cancel', maxRetriesPerRequest: null, log });
     const channel = cancelChannel(config.queue.prefix);
@@ -366,6 +374,7 @@ export class VideoWorker {
     const { config, log } = this.options;
     const worker = this.worker;
     await this.reconciler?.stop();
+    await this.sweeper?.stop();
     if (worker) {
       log.info({ running: this.activeVideoIds }, 'worker stopping: no new jobs');
       const closing = worker.close();

@@ -7,12 +7,20 @@
  * two workers on a laptop); in the stacks it is an emptyDir per pod. So a sweep removes a
  * directory only when nothing alive can be using it:
  *
- * - an owner on this host whose process is gone (or whose pid now names another process): removed;
- * - an owner that is alive (this process or another on this host): kept;
+ * - an owner that is another live process on this host: kept;
+ * - this process: kept while its video is queued or running (a job running here, or waiting out a
+ *   retry's backoff), removed once the video is over (it finished elsewhere, or was cancelled);
+ * - an owner on this host whose process is gone (or whose pid now names another process): removed,
+ *   unless its video is still queued or running (`isActive`, from Postgres) and the directory
+ *   changed within `staleAfterMs`: the job comes back after its lock expires, and a worker on this
+ *   machine resumes it from the stages that directory holds;
  * - no owner file, or an owner on another host (a volume shared between machines, whose processes
  *   cannot be checked): removed only when nothing in it changed for longer than `staleAfterMs`
  *   (JOB_TIMEOUT_SECONDS). An attempt writes its directory when it starts and runs at most that
  *   long, so a directory untouched for longer has no live attempt.
+ *
+ * The sweep runs when a worker starts, before its first job, and again every interval: a
+ * directory kept for a resume that happened elsewhere goes once it is stale.
  *
  * Owner files are looked for in the directory and one level below it, so a layout with a
  * directory per attempt inside the video's directory is swept by the same rule.
@@ -57,6 +65,10 @@ export async function claimWorkDir(dir: string): Promise<void> {
 
 type Liveness = 'alive' | 'dead' | 'unknown';
 
+function isSelf(owner: WorkDirOwner): boolean {
+  return owner.pid === self.pid && owner.host === self.host && owner.started === self.started;
+}
+
 function liveness(owner: WorkDirOwner): Liveness {
   if (owner.host !== self.host || !Number.isInteger(owner.pid) || owner.pid <= 0) return 'unknown';
   try {
@@ -96,13 +108,26 @@ async function newestChange(path: string): Promise<number> {
   return Math.max(info.mtimeMs, ...times);
 }
 
-/** Whether a process that may be using the directory is alive (this process counts). */
-export async function inUse(dir: string, staleAfterMs: number): Promise<boolean> {
+export interface SweepOptions {
+  /** JOB_TIMEOUT_SECONDS: no attempt leaves its directory untouched for longer. */
+  staleAfterMs: number;
+  /** Whether the video named by a directory is still queued or running (it may be resumed here). */
+  isActive?: (name: string) => Promise<boolean>;
+  log?: Logger;
+}
+
+/** Whether the directory may still be used: by a live process, or by a resume of its job. */
+async function keep(dir: string, name: string, options: SweepOptions): Promise<boolean> {
   const found = await owners(dir);
-  const states = found.map(liveness);
-  if (states.includes('alive')) return true;
-  if (found.length > 0 && states.every((s) => s === 'dead')) return false;
-  return Date.now() - (await newestChange(dir)) <= staleAfterMs;
+  // Without an answer (Postgres unreachable) the video counts as active: keep rather than guess.
+  const active = async () => (await options.isActive?.(name).catch(() => true)) ?? true;
+  const others = found.filter((o) => !isSelf(o)).map(liveness);
+  if (others.includes('alive')) return true;
+  // Ours: a job running here or waiting out a retry's backoff, unless its video is over.
+  if (found.some(isSelf)) return active();
+  const fresh = Date.now() - (await newestChange(dir)) <= options.staleAfterMs;
+  if (found.length > 0 && others.every((s) => s === 'dead')) return fresh && active();
+  return fresh;
 }
 
 /**
@@ -113,39 +138,51 @@ export async function removeUnlessInUse(dir: string, options: { running: boolean
   if (options.running) return false;
   const found = await owners(dir);
   if (found.length === 0 && !(await stat(dir).catch(() => undefined))) return false;
-  const othersAlive = found.some(
-    (o) => !(o.pid === self.pid && o.host === self.host) && liveness(o) === 'alive',
-  );
+  const othersAlive = found.some((o) => !isSelf(o) && liveness(o) === 'alive');
   if (othersAlive) return false;
   await rm(dir, { recursive: true, force: true });
   return true;
 }
 
 /**
- * Removes what a killed worker left under `root`: every entry no live process can be using.
- * Returns the names removed. Run at worker start, before the first job.
+ * Removes what a killed worker left under `root`: every entry no live process or resumable job can
+ * be using. Returns the names removed.
  */
-export async function sweepWorkDirs(
-  root: string,
-  options: { staleAfterMs: number; log?: Logger },
-): Promise<string[]> {
+export async function sweepWorkDirs(root: string, options: SweepOptions): Promise<string[]> {
   const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
   const removed: string[] = [];
   for (const entry of entries) {
     const path = join(root, entry.name);
     try {
-      if (entry.isDirectory() ? await inUse(path, options.staleAfterMs) : await fresh(path, options))
-        continue;
+      const kept = entry.isDirectory()
+        ? await keep(path, entry.name, options)
+        : Date.now() - (await newestChange(path)) <= options.staleAfterMs;
+      if (kept) continue;
       await rm(path, { recursive: true, force: true });
       removed.push(entry.name);
     } catch (error) {
       options.log?.warn({ err: error, path }, 'could not sweep a work directory');
     }
   }
-  if (removed.length > 0) options.log?.info({ removed }, 'swept work directories left by a stopped worker');
+  if (removed.length > 0) options.log?.info({ removed }, 'swept work directories nothing uses');
   return removed;
 }
 
-async function fresh(path: string, options: { staleAfterMs: number }): Promise<boolean> {
-  return Date.now() - (await newestChange(path)) <= options.staleAfterMs;
+/** Sweeps now (awaited: before the first job), then every `intervalMs` until stopped. */
+export async function startWorkDirSweeper(
+  root: string,
+  options: SweepOptions & { intervalMs: number },
+): Promise<{ stop(): Promise<void> }> {
+  let running = sweepWorkDirs(root, options);
+  await running;
+  const timer = setInterval(() => {
+    running = running.then(() => sweepWorkDirs(root, options));
+  }, options.intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

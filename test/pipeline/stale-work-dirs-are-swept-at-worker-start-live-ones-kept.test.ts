@@ -33,13 +33,21 @@ async function inNarration(): Promise<string> {
   return id;
 }
 
-test('a worker starting sweeps the work directories of dead workers and keeps those of live ones', async (t) => {
-  // A worker killed mid-job leaves its directory behind, owned by a process that is gone.
+test('a worker starting sweeps the work directories nothing uses and keeps those a job may use', async (t) => {
+  // A worker killed mid-job leaves its directory behind; the video is then cancelled: garbage.
   const killed = await spawnFixtureWorker(environment, slow);
   const orphaned = await inNarration();
-  assert.equal(await exists(join(workDir, orphaned)), true);
   killed.process.kill('SIGKILL');
   await killed.exited;
+  assert.equal(await exists(join(workDir, orphaned)), true);
+  assert.equal((await call('DELETE', `/v1/videos/${orphaned}`)).status, 200);
+
+  // Another killed mid-job, its video still running: the job comes back when its lock expires and
+  // a worker here resumes it from that directory.
+  const killedToo = await spawnFixtureWorker(environment, slow);
+  const resumable = await inNarration();
+  killedToo.process.kill('SIGKILL');
+  await killedToo.exited;
 
   // Another worker on the same machine and WORK_DIR is in the middle of a job.
   const alive = await spawnFixtureWorker(environment, slow);
@@ -60,7 +68,8 @@ test('a worker starting sweeps the work directories of dead workers and keeps th
   // Its captions stage fails once, for the next test.
   await startTestWorker(environment, fixtureStages({ ledger, failStage: 'captions', failTimes: 1 }));
 
-  assert.equal(await exists(join(workDir, orphaned)), false, 'the killed worker’s directory is swept');
+  assert.equal(await exists(join(workDir, orphaned)), false, 'a dead worker’s cancelled job’s is swept');
+  assert.equal(await exists(join(workDir, resumable)), true, 'a dead worker’s resumable job’s is kept');
   assert.equal(await exists(old), false, 'an unowned directory older than the job timeout is swept');
   assert.equal(await exists(join(workDir, running)), true, 'the live worker’s directory is kept');
   assert.equal(await exists(recent), true, 'a recent unowned directory is kept');
