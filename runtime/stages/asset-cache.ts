@@ -161,7 +161,8 @@ export class AssetCache {
         }
         reject(signal.reason as Error);
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
       await Promise.race([shared.done, left]);
@@ -183,7 +184,8 @@ export class AssetCache {
     } finally {
       await rm(temporary, { force: true });
     }
-    await this.evict();
+    // A failed eviction leaves the cache over its cap for now; it must not fail the render.
+    await this.evict().catch(() => {});
   }
 
   private pinFile(path: string, holder: string): string {
