@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { access, mkdir, utimes, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { apiClient, createTestKey, startTestApi } from '../support/api.js';
@@ -54,6 +56,15 @@ test('a worker starting sweeps the work directories nothing uses and keeps those
   t.after(() => alive.stop(1000));
   const running = await inNarration();
 
+  // A container restarted on the same emptyDir gets the same pid again: the owner recorded the old
+  // process's start time, so the new process with that pid is not taken for it.
+  const reusedPid = join(workDir, randomUUID());
+  await mkdir(reusedPid);
+  await writeFile(
+    join(reusedPid, '.owner'),
+    JSON.stringify({ pid: process.pid, host: hostname(), started: '1' }),
+  );
+
   // Without an owner (an older worker's): kept while recent, swept once older than a job can run.
   const old = join(workDir, 'unowned-old');
   const recent = join(workDir, 'unowned-recent');
@@ -70,6 +81,7 @@ test('a worker starting sweeps the work directories nothing uses and keeps those
 
   assert.equal(await exists(join(workDir, orphaned)), false, 'a dead worker’s cancelled job’s is swept');
   assert.equal(await exists(join(workDir, resumable)), true, 'a dead worker’s resumable job’s is kept');
+  assert.equal(await exists(reusedPid), false, 'an owner whose pid was reused is dead');
   assert.equal(await exists(old), false, 'an unowned directory older than the job timeout is swept');
   assert.equal(await exists(join(workDir, running)), true, 'the live worker’s directory is kept');
   assert.equal(await exists(recent), true, 'a recent unowned directory is kept');
