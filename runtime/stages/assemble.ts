@@ -1,8 +1,8 @@
 /**
  * Assemble: the one encoding pass. The cached background loop is scaled to the frame, the
  * captions (when burned) and the title are drawn on it; the narration clips are laid end to end
- * with their pauses, the ambient bed is looped to the video's length and ducked under them, and the mix is loudness-normalised.
- * H.264 + AAC in an MP4 with faststart. Everything before this stage avoided encoding video, so
+ * with their pauses, the cached ambient bed is looped to the video's length and ducked under them,
+ * and the mix is loudness-normalised. H.264 + AAC in an MP4 with faststart. Everything before this stage avoided encoding video, so
  * this pass is nearly all of a render's cost.
  */
 import { stat } from 'node:fs/promises';
