@@ -62,6 +62,11 @@ export interface Tier {
     readonly jobTimeoutSeconds: number;
     /** Scratch space per worker pod for ffmpeg (emptyDir size limit). */
     readonly workDirGiB: number;
+    /**
+     * The asset cache's volume per worker pod (emptyDir size limit); the runtime's LRU cap
+     * (ASSET_CACHE_MAX_BYTES) is derived from it, with room left for renders in progress.
+     */
+    readonly assetCacheGiB: number;
   };
   /**
    * `protect` on the stateful and foundational resources (EKS, VPC, KMS keys, data stores, backup
@@ -166,6 +171,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
       jobAttempts: 3,
       jobTimeoutSeconds: 900,
       workDirGiB: 5,
+      assetCacheGiB: 2,
     },
     redis: {
       nodeType: 'cache.t4g.small',
@@ -227,6 +233,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
       jobAttempts: 3,
       jobTimeoutSeconds: 900,
       workDirGiB: 10,
+      assetCacheGiB: 2,
     },
     redis: {
       nodeType: 'cache.t4g.medium',
@@ -288,6 +295,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
       jobAttempts: 5,
       jobTimeoutSeconds: 1200,
       workDirGiB: 20,
+      assetCacheGiB: 2,
     },
     redis: {
       nodeType: 'cache.r7g.large',
@@ -349,6 +357,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
       jobAttempts: 5,
       jobTimeoutSeconds: 1200,
       workDirGiB: 40,
+      assetCacheGiB: 2,
     },
     redis: {
       nodeType: 'cache.r7g.xlarge',

@@ -46,6 +46,7 @@ export interface Config {
   };
   workDir: string;
   assetCacheDir: string;
+  assetCacheMaxBytes: number;
   storageDir: string;
   publicBaseUrl: string;
   s3?: {
@@ -250,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     workDir: resolve(e.WORK_DIR),
     assetCacheDir: resolve(e.ASSET_CACHE_DIR),
+    assetCacheMaxBytes: e.ASSET_CACHE_MAX_BYTES,
     storageDir: resolve(e.STORAGE_DIR),
     publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ''),
     ...(e.S3_BUCKET

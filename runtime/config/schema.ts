@@ -103,7 +103,20 @@ export const configSchema = Type.Object({
       default: join(tmpdir(), 'archibald', 'work'),
     }),
   ),
-  ASSET_CACHE_DIR: Type.Optional(text('Cache of generated background assets.', { default: './var/cache' })),
+  ASSET_CACHE_DIR: Type.Optional(
+    text('Cache of generated assets (background loops, ambient beds, narration lines).', {
+      default: './var/cache',
+    }),
+  ),
+  ASSET_CACHE_MAX_BYTES: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      default: 1_073_741_824,
+      description:
+        'Size cap of ASSET_CACHE_DIR in bytes; least-recently-used assets are evicted above it, never one a running job uses. Leave room for renders in progress below the volume.',
+    }),
+  ),
   STORAGE_DIR: Type.Optional(
     text('Local video storage (when S3_BUCKET is unset).', { default: './var/videos' }),
   ),

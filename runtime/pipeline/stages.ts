@@ -23,6 +23,8 @@ export interface RenderOptions {
   storage: StorageOptions;
   /** Shared between jobs and workers on a host: background loops and ambient beds. */
   assetCacheDir: string;
+  /** Least-recently-used assets are evicted above this many bytes (default: no cap). */
+  assetCacheMaxBytes?: number;
   /** Upper bound for any one ffmpeg run; the job's own timeout aborts earlier through its signal. */
   ffmpegTimeoutSeconds: number;
   encoder?: Partial<EncoderSettings>;
@@ -33,7 +35,10 @@ export interface RenderOptions {
 }
 
 export function createStages(options: RenderOptions): Stage[] {
-  const cache = new AssetCache(options.assetCacheDir);
+  const cache = new AssetCache(
+    options.assetCacheDir,
+    options.assetCacheMaxBytes ? { maxBytes: options.assetCacheMaxBytes } : {},
+  );
   const ffmpeg = { ffmpegTimeoutSeconds: options.ffmpegTimeoutSeconds };
   const stages: Stage[] = [
     createScriptStage(options.scriptWriter ?? new OfflineScriptWriter()),

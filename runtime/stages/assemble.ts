@@ -1,8 +1,8 @@
 /**
  * Assemble: the one encoding pass. The cached background loop is scaled to the frame, the
  * captions (when burned) and the title are drawn on it; the narration clips are laid end to end
- * with their pauses, the ambient bed is ducked under them, and the mix is loudness-normalised.
- * H.264 + AAC in an MP4 with faststart. Everything before this stage avoided encoding video, so
+ * with their pauses, the cached ambient bed is looped to the video's length and ducked under them,
+ * and the mix is loudness-normalised. H.264 + AAC in an MP4 with faststart. Everything before this stage avoided encoding video, so
  * this pass is nearly all of a render's cost.
  */
 import { stat } from 'node:fs/promises';
@@ -88,7 +88,13 @@ export function assemblyJob(inputs: AssemblyInputs): FfmpegJob {
   const voice =
     `${clips.map((_, i) => `[c${i}]`).join('')}concat=n=${clips.length}:v=0:a=1,` +
     `adelay=delays=${leadMs}:all=1,apad=whole_dur=${seconds},asplit=2[voice][key]`;
-  const bed = `[1:a]${mono}[bedin];[bedin][key]sidechaincompress=threshold=0.02:ratio=8:attack=40:release=800[ducked]`;
+  // The bed is a seamless loop (an older stored bed is the video's length): aloop repeats its
+  // samples exactly, then it is cut to the video and faded in and out.
+  const bedSamples = Math.round((ambient.bedSeconds ?? seconds) * AUDIO_SAMPLE_RATE);
+  const bed =
+    `[1:a]${mono},aloop=loop=-1:size=${bedSamples},atrim=end=${seconds},` +
+    `afade=t=in:d=3,afade=t=out:st=${Math.max(0, seconds - 4)}:d=4[bedin];` +
+    `[bedin][key]sidechaincompress=threshold=0.02:ratio=8:attack=40:release=800[ducked]`;
   const mix =
     `[voice][ducked]amix=inputs=2:duration=first:normalize=0,` +
     `loudnorm=I=-16:TP=-1.5:LRA=11,aresample=${AUDIO_SAMPLE_RATE},${mono}[a]`;

@@ -3,7 +3,7 @@
  * start and length are known. Clip lengths are read from the rendered files; the pauses between
  * lines are then stretched so that the narration fills the video, ending a few seconds before it.
  */
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Stage, StageContext, Voice } from '../pipeline/stage.js';
 import { runFfmpeg } from '../media/ffmpeg.js';
@@ -113,7 +113,12 @@ export class CachedNarrator implements Narrator {
 
   async synthesize(request: Parameters<Narrator['synthesize']>[0]): Promise<void> {
     const key = (line: string) => ({ version: 1, narrator: this.inner.name, voice: request.voice, line });
-    const cached = await Promise.all(request.lines.map((line) => this.cache.has('line', key(line), 'wav')));
+    // A line found is copied into the job at once: the cache may evict it afterwards.
+    const cached = await Promise.all(
+      request.lines.map((line, i) =>
+        this.cache.copyOut('line', key(line), 'wav', join(request.dir, request.files[i] as string)),
+      ),
+    );
     const missing = request.lines.map((_, i) => i).filter((i) => !cached[i]);
     if (missing.length > 0) {
       await this.inner.synthesize({
@@ -133,16 +138,6 @@ export class CachedNarrator implements Narrator {
         ),
       );
     }
-    await Promise.all(
-      request.lines.map((line, i) =>
-        cached[i]
-          ? copyFile(
-              this.cache.pathFor('line', key(line), 'wav'),
-              join(request.dir, request.files[i] as string),
-            )
-          : undefined,
-      ),
-    );
     request.progress(1);
   }
 }

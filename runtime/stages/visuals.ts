@@ -113,11 +113,16 @@ export function createVisualsStage(
         const look = backgroundLook(ctx.spec);
         const size = loopSize(width, height);
         const key = { version: 1, look, size, fps: VIDEO_FPS, breath: BREATH_PERIOD_SECONDS };
-        const loop = await cache.getOrCreate('background', key, 'mp4', (target) =>
-          renderBackgroundLoop(target, look, size, {
-            signal: ctx.signal,
-            timeoutSeconds: options.ffmpegTimeoutSeconds,
-          }),
+        const loop = await cache.getOrCreate(
+          'background',
+          key,
+          'mp4',
+          (target, signal) =>
+            renderBackgroundLoop(target, look, size, {
+              signal,
+              timeoutSeconds: options.ffmpegTimeoutSeconds,
+            }),
+          { signal: ctx.signal, holder: ctx.workDir },
         );
         const { lines, fontSize } = layoutTitle(script.title, width, height);
         const files = lines.map((_, i) => `title-${i + 1}.txt`);

@@ -22,6 +22,7 @@ export function stageOptions(config: Config): RenderOptions {
         }
       : { dir: config.storageDir, publicBaseUrl: config.publicBaseUrl },
     assetCacheDir: config.assetCacheDir,
+    assetCacheMaxBytes: config.assetCacheMaxBytes,
     ffmpegTimeoutSeconds: config.queue.timeoutSeconds,
   };
 }

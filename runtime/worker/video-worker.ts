@@ -17,6 +17,7 @@
  *   (db/videos.ts), so a stale attempt's late stage, progress, completion or failure is refused.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
@@ -42,6 +43,7 @@ import { startReconciler } from './reconciler.js';
 import type { PublishOutput } from '../stages/publish.js';
 import { AttemptSuperseded, StageRunError, orderStages, runPipeline } from './stage-runner.js';
 import { prepareAttemptDir, removeVideoDirs } from './work-dirs.js';
+import { claimWorkDir, removeUnlessInUse, startWorkDirSweeper } from './work-dir-sweep.js';
 
 export type AbortKind = 'cancelled' | 'timeout' | 'shutdown' | 'lock-lost';
 
@@ -87,6 +89,7 @@ export class VideoWorker {
   private stopping?: Promise<void>;
   private queue?: VideoQueue;
   private reconciler?: { stop(): Promise<void> };
+  private sweeper?: { stop(): Promise<void> };
   private loopFailure?: Error;
   private readonly loopFailed: Promise<Error>;
   private reportLoopFailure: (error: Error) => void = () => {};
@@ -115,11 +118,23 @@ export class VideoWorker {
 
   async start(): Promise<void> {
     const { config, log, metrics } = this.options;
+    // Before the first job, then now and again: what a killed worker left in WORK_DIR and nothing
+    // will resume (work-dirs.ts says what is safe to remove).
+    this.sweeper = await startWorkDirSweeper(config.workDir, {
+      staleAfterMs: config.queue.timeoutSeconds * 1000,
+      intervalMs: config.worker.reconcileIntervalSeconds * 1000,
+      isActive: async (id) =>
+        ['queued', 'running'].includes((await currentStatus(this.options.db.primary, id)) ?? ''),
+      log,
+    });
     this.connection = createRedis(config.redis, { name: 'worker', maxRetriesPerRequest: null, log });
     this.subscriber = createRedis(config.redis, { name: 'worker-cancel', maxRetriesPerRequest: null, log });
     const channel = cancelChannel(config.queue.prefix);
     this.subscriber.on('message', (from: string, videoId: string) => {
-      if (from === channel) this.abort(videoId, new JobAbort('cancelled', 'cancelled by request'));
+      if (from !== channel) return;
+      // Not running here, it may be waiting out a retry's backoff: its directory is garbage now.
+      if (!this.abort(videoId, new JobAbort('cancelled', 'cancelled by request')))
+        void this.removeWorkDir(videoId);
     });
     await this.subscriber.subscribe(channel);
 
@@ -148,6 +163,7 @@ export class VideoWorker {
       if (!job?.finishedOn) return; // not final: BullMQ retries it
       failVideo(this.options.db.primary, job.data.videoId, { stage: null, message: error.message })
         .then((moved) => {
+          void this.removeWorkDir(job.data.videoId);
           if (!moved) return;
           metrics.videosFinished.inc({ outcome: 'failed' });
           log.error(
@@ -204,6 +220,14 @@ export class VideoWorker {
     this.reportLoopFailure(error);
   }
 
+  /** Removes a video's work directory that no job of this or another live process is using. */
+  private async removeWorkDir(videoId: string): Promise<void> {
+    const dir = join(this.options.config.workDir, videoId);
+    await removeUnlessInUse(dir, { running: this.activeVideoIds.includes(videoId) }).catch((error: unknown) =>
+      this.options.log.warn({ err: error, videoId }, 'could not remove a work directory'),
+    );
+  }
+
   /** Fires the signal of every attempt of the video this worker runs. */
   abort(videoId: string, reason: JobAbort): boolean {
     return this.abortWhere((a) => a.videoId === videoId, reason);
@@ -239,6 +263,7 @@ export class VideoWorker {
     if (!video) {
       const status = (await currentStatus(pool, videoId)) ?? 'missing';
       log.info({ status }, 'job skipped: the video is not runnable');
+      await this.removeWorkDir(videoId);
       return { skipped: status };
     }
     if (attempt > 1) metrics.jobRetries.inc();
@@ -286,6 +311,7 @@ export class VideoWorker {
         .sort((a, b) => (a.finishedAt?.getTime() ?? 0) - (b.finishedAt?.getTime() ?? 0))
         .map((s) => s.attemptToken!);
       const workDir = await prepareAttemptDir(config.workDir, videoId, token, [...new Set(seedFrom)]);
+      await claimWorkDir(workDir);
       log.info('job started');
       const result = await runPipeline(this.stages, {
         pool,
@@ -418,6 +444,7 @@ export class VideoWorker {
     const { config, log } = this.options;
     const worker = this.worker;
     await this.reconciler?.stop();
+    await this.sweeper?.stop();
     if (worker) {
       log.info({ running: this.activeVideoIds }, 'worker stopping: no new jobs');
       const closing = worker.close();

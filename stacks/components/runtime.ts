@@ -258,7 +258,7 @@ export class Runtime extends pulumi.ComponentResource {
 
     const volumes: k8sInput.core.v1.Volume[] = [
       { name: 'work', emptyDir: { sizeLimit: `${tier.worker.workDirGiB}Gi` } },
-      { name: 'asset-cache', emptyDir: { sizeLimit: '2Gi' } },
+      { name: 'asset-cache', emptyDir: { sizeLimit: `${tier.worker.assetCacheGiB}Gi` } },
       { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
       ...(storage ? [{ name: 'videos', persistentVolumeClaim: { claimName: storage.metadata.name } }] : []),
       // Only the certificate: the operator's Secret also holds the CA's private key.

@@ -48,6 +48,15 @@ export function publicBaseUrl(cfg: StackConfig): string {
 }
 
 /**
+ * The asset cache's cap: 90% of its volume. The rest holds renders in progress (a background loop
+ * or a bed is a few MB, a handful at once per pod) so the emptyDir never reaches its sizeLimit,
+ * where the kubelet would evict the pod.
+ */
+export function assetCacheMaxBytes(tier: Tier): number {
+  return Math.floor(tier.worker.assetCacheGiB * 1024 ** 3 * 0.9);
+}
+
+/**
  * The runtime's environment (the ConfigMap's data), with the names runtime/config/schema.ts reads.
  * Secrets are never values here: the *_FILE variables point at the files Vault Agent renders.
  */
@@ -79,6 +88,7 @@ export function runtimeEnvironment(
     JOB_TIMEOUT_SECONDS: String(tier.worker.jobTimeoutSeconds),
     WORK_DIR: PATHS.work,
     ASSET_CACHE_DIR: PATHS.assetCache,
+    ASSET_CACHE_MAX_BYTES: String(assetCacheMaxBytes(tier)),
     PUBLIC_BASE_URL: publicBaseUrl(cfg),
     RATE_LIMIT_MAX: String(tier.api.rateLimitMax),
     RATE_LIMIT_WINDOW_SECONDS: String(tier.api.rateLimitWindowSeconds),

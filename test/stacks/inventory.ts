@@ -230,6 +230,22 @@ export function assertRuntime(e: Evaluation, tier: Tier): void {
   assert.equal(runtimeConfig.worker.concurrency, workerScale.concurrency);
   assert.equal(runtimeConfig.port, 8080);
   assert.equal(runtimeConfig.migrateOnStart, false);
+
+  // The asset cache's cap fits the worker's asset-cache volume, with room for renders in progress.
+  const volumes = at(worker.inputs, 'spec.template.spec.volumes') as Array<{
+    name: string;
+    emptyDir?: { sizeLimit?: string };
+  }>;
+  const volumeBytes = tier.worker.assetCacheGiB * 1024 ** 3;
+  assert.equal(
+    volumes.find((v) => v.name === 'asset-cache')?.emptyDir?.sizeLimit,
+    `${tier.worker.assetCacheGiB}Gi`,
+  );
+  const cap = runtimeConfig.assetCacheMaxBytes;
+  assert.ok(
+    cap < volumeBytes - 100 * 1024 ** 2 && cap > volumeBytes / 2,
+    `cap ${cap} in a ${volumeBytes} B volume`,
+  );
 }
 
 export function assertMonitoring(e: Evaluation, tier: Tier): void {
