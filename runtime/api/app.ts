@@ -104,7 +104,7 @@ export async function buildApi(
       onLimited: (request) =>
         ctx.metrics.metrics.rateLimitedRequests.inc({ route: request.routeOptions.url ?? 'unmatched' }),
     });
-    requireApiKey(v1, ctx.db.primary, authLimit);
+    requireApiKey(v1, ctx.db.primary, authLimit, { defaultScope: 'videos' });
     await registerRateLimit(v1, {
       redis: ctx.redis,
       config: ctx.config.rateLimit,

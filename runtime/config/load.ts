@@ -58,6 +58,7 @@ export interface Config {
     presignedUrlSeconds: number;
   };
   rateLimit: { max: number; windowSeconds: number; authFailuresMax: number };
+  apiKeys: { ttlDays: number; rotationOverlapHours: number };
   /** Proxies (addresses or CIDRs) whose X-Forwarded-For is believed; empty: none. */
   trustProxy: string[];
   bodyLimitBytes: number;
@@ -271,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
       authFailuresMax: e.RATE_LIMIT_AUTH_FAILURES_MAX,
     },
+    apiKeys: { ttlDays: e.API_KEY_TTL_DAYS, rotationOverlapHours: e.API_KEY_ROTATION_OVERLAP_HOURS },
     trustProxy,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     corsOrigins: e.CORS_ORIGINS.split(',')

@@ -153,6 +153,22 @@ export const configSchema = Type.Object({
       'Requests without a valid API key per client address per window; counted in Redis before the key is looked up, so above it they never reach Postgres.',
     ),
   ),
+  API_KEY_TTL_DAYS: Type.Optional(
+    positiveInt(
+      30,
+      3650,
+      'Lifetime of a new or rotated API key in days (archibald keys create/rotate --ttl-days overrides it); an expired key gets a 401.',
+    ),
+  ),
+  API_KEY_ROTATION_OVERLAP_HOURS: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 8760,
+      default: 24,
+      description:
+        'After archibald keys rotate, how many hours the old key keeps working beside its successor (--overlap-hours overrides it).',
+    }),
+  ),
   TRUST_PROXY: Type.Optional(
     Type.String({
       default: '',

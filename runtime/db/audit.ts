@@ -2,7 +2,14 @@
 import type pg from 'pg';
 
 export type AuditAction =
-  'key.created' | 'key.revoked' | 'video.created' | 'video.cancelled' | 'video.completed' | 'video.failed';
+  | 'key.created'
+  | 'key.revoked'
+  | 'key.rotated'
+  | 'key.expired'
+  | 'video.created'
+  | 'video.cancelled'
+  | 'video.completed'
+  | 'video.failed';
 
 export interface AuditEntry {
   id: string;
@@ -31,7 +38,7 @@ export async function auditEntries(db: Queryable, filter: { subject?: string; ac
   const rows = await db.query<AuditEntry>(
     `SELECT id::text, at, actor, action, subject, detail FROM audit_log
       WHERE ($1::text IS NULL OR subject = $1) AND ($2::text IS NULL OR action = $2)
-      ORDER BY id`,
+      ORDER BY audit_log.id`,
     [filter.subject ?? null, filter.action ?? null],
   );
   return rows.rows;

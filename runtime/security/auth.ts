@@ -1,18 +1,29 @@
 /**
  * Bearer API-key authentication for /v1: the presented key is hashed and looked up among the
- * active keys on the primary (so a revocation applies at once). The caller is on request.apiKey.
+ * unrevoked keys on the primary (so a revocation applies at once). The caller is on request.apiKey.
  * Before the lookup, the request is counted against its client address (security/auth-limit.ts),
- * so that requests without a valid key are limited before they reach Postgres.
+ * so that requests without a valid key are limited before they reach Postgres. An expired key is
+ * not a valid key: it is refused with a 401 naming its expiry, keeps its count against the
+ * address, and its first refusal is audited (key.expired).
+ *
+ * Scopes are declared per route: `config: { requiredScope: 'ops' }` in a route's options; routes
+ * that declare none need the scope's default (`videos` for /v1). A valid key without the scope
+ * gets a 403 naming it.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import { findActiveApiKey } from '../db/api-keys.js';
-import type { ApiKeyRecord } from '../db/api-keys.js';
+import { HttpError } from '../api/errors.js';
+import { auditFirstExpiredUse, findApiKey } from '../db/api-keys.js';
+import type { ApiKeyRecord, ApiKeyScope } from '../db/api-keys.js';
 import type { AuthLimit } from './auth-limit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     apiKey?: ApiKeyRecord;
+  }
+  interface FastifyContextConfig {
+    /** The scope a key needs for this route; the requireApiKey default when absent. */
+    requiredScope?: ApiKeyScope;
   }
 }
 
@@ -26,8 +37,13 @@ export class UnauthorizedError extends Error {
 
 const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/]+=*)$/;
 
-/** Adds an onRequest hook to every route of `scope` that requires a valid key. */
-export function requireApiKey(scope: FastifyInstance, pool: pg.Pool, limit: AuthLimit): void {
+/** Adds an onRequest hook to every route of `scope` that requires a valid, unexpired key. */
+export function requireApiKey(
+  scope: FastifyInstance,
+  pool: pg.Pool,
+  limit: AuthLimit,
+  options: { defaultScope: ApiKeyScope },
+): void {
   scope.decorateRequest('apiKey', undefined);
   scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     await limit.take(request, reply);
@@ -37,12 +53,27 @@ export function requireApiKey(scope: FastifyInstance, pool: pg.Pool, limit: Auth
       throw new UnauthorizedError('missing Authorization header: send "Authorization: Bearer <api key>"');
     const match = BEARER.exec(header);
     if (!match) throw new UnauthorizedError('Authorization header must be "Bearer <api key>"');
-    const record = await findActiveApiKey(pool, match[1]!);
+    const record = await findApiKey(pool, match[1]!);
     if (!record) throw new UnauthorizedError('the API key is unknown or revoked');
+    if (record.expired) {
+      const { expired: _, ...key } = record;
+      await auditFirstExpiredUse(pool, key, { route: request.routeOptions.url ?? request.url });
+      const rotated = record.successorId ? ' (it was rotated: use its successor)' : '';
+      throw new UnauthorizedError(
+        `the API key expired at ${record.expiresAt.toISOString()}${rotated}; create or rotate a key`,
+      );
+    }
     await limit.giveBack(request);
-    request.apiKey = record;
+    const { expired: _, ...key } = record;
+    request.apiKey = key;
     reply.removeHeader('WWW-Authenticate');
-    request.log = request.log.child({ apiKeyId: record.id });
+    request.log = request.log.child({ apiKeyId: key.id });
+    const required = request.routeOptions.config.requiredScope ?? options.defaultScope;
+    if (!key.scopes.includes(required))
+      throw new HttpError(
+        403,
+        `the API key lacks the "${required}" scope this route requires (it has: ${key.scopes.join(', ')})`,
+      );
   });
 }
 
