@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
 import { auditEntries } from '../../runtime/db/audit.js';
+import { loadMigrations, migrate } from '../../runtime/db/migrate.js';
 import { apiClient, startTestApi } from '../support/api.js';
+import { createTestDatabase } from '../support/database.js';
 import { useTestEnvironment } from '../support/environment.js';
 import { runCli } from '../support/processes.js';
 
@@ -185,14 +187,34 @@ test('a key without the videos scope gets a 403 naming it; unknown scopes are re
   assert.match(badTtl.stderr, /--ttl-days must be a whole number/);
 });
 
-test('keys from before the lifecycle migration get 30 days and the videos scope', async () => {
-  const { rows } = await pool.query(
-    `SELECT column_default, is_nullable FROM information_schema.columns
-      WHERE table_name = 'api_keys' AND column_name IN ('scopes', 'expires_at') ORDER BY column_name`,
-  );
-  assert.deepEqual(
-    rows.map((r) => r.is_nullable),
-    ['NO', 'NO'],
-  );
-  assert.match(rows[1].column_default, /videos/);
+test('keys from before the lifecycle migration get 30 days from the migration and the videos scope', async () => {
+  const database = await createTestDatabase();
+  const old = new pg.Pool({ connectionString: database.url, max: 1 });
+  try {
+    const migrations = loadMigrations();
+    await migrate(
+      old,
+      undefined,
+      migrations.filter((m) => m.version < 4),
+    );
+    // A key issued a year ago by the previous release.
+    await old.query(
+      `INSERT INTO api_keys (id, name, key_hash, key_prefix, created_at)
+       VALUES ('00000000-0000-4000-8000-000000000001', 'legacy', 'hash', 'ak_legacy', now() - interval '365 days')`,
+    );
+    assert.deepEqual(await migrate(old, undefined, migrations), ['4_api_key_lifecycle']);
+    const { rows } = await old.query('SELECT expires_at, scopes, rotated_from, successor_id FROM api_keys');
+    near(rows[0].expires_at, Date.now() + 30 * DAY, 'legacy key expiry');
+    assert.deepEqual(rows[0].scopes, ['videos']);
+    assert.equal(rows[0].rotated_from, null);
+    assert.equal(rows[0].successor_id, null);
+    await assert.rejects(
+      old.query("UPDATE api_keys SET scopes = '{admin}'"),
+      /check constraint/,
+      'an unknown scope was stored',
+    );
+  } finally {
+    await old.end();
+    await database.drop();
+  }
 });
