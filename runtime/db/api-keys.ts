@@ -28,6 +28,8 @@ export interface ApiKeyRecord {
 /** A presented key that exists and is not revoked; `expired` by the database's clock. */
 export interface PresentedApiKey extends ApiKeyRecord {
   expired: boolean;
+  /** A refusal after expiry was already audited (key.expired). */
+  expiryAudited: boolean;
 }
 
 const KEY_PREFIX = 'ak_';
@@ -191,8 +193,8 @@ export async function rotateApiKey(
 /** The unrevoked key matching a presented secret (expired or not), or undefined. */
 export async function findApiKey(pool: pg.Pool, key: string): Promise<PresentedApiKey | undefined> {
   const rows = await pool.query<PresentedApiKey>(
-    `SELECT ${COLUMNS}, expires_at <= now() AS expired FROM api_keys
-      WHERE key_hash = $1 AND revoked_at IS NULL`,
+    `SELECT ${COLUMNS}, expires_at <= now() AS expired, expiry_refused_at IS NOT NULL AS "expiryAudited"
+       FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
     [hashApiKey(key)],
   );
   return rows.rows[0];

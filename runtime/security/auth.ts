@@ -55,16 +55,17 @@ export function requireApiKey(
     if (!match) throw new UnauthorizedError('Authorization header must be "Bearer <api key>"');
     const record = await findApiKey(pool, match[1]!);
     if (!record) throw new UnauthorizedError('the API key is unknown or revoked');
-    if (record.expired) {
-      const { expired: _, ...key } = record;
-      await auditFirstExpiredUse(pool, key, { route: request.routeOptions.url ?? request.url });
-      const rotated = record.successorId ? ' (it was rotated: use its successor)' : '';
+    const { expired, expiryAudited, ...key } = record;
+    if (expired) {
+      // Only the first refusal is audited; later ones do not write at all.
+      if (!expiryAudited)
+        await auditFirstExpiredUse(pool, key, { route: request.routeOptions.url ?? request.url });
+      const rotated = key.successorId ? ' (it was rotated: use its successor)' : '';
       throw new UnauthorizedError(
-        `the API key expired at ${record.expiresAt.toISOString()}${rotated}; create or rotate a key`,
+        `the API key expired at ${key.expiresAt.toISOString()}${rotated}; create or rotate a key`,
       );
     }
     await limit.giveBack(request);
-    const { expired: _, ...key } = record;
     request.apiKey = key;
     reply.removeHeader('WWW-Authenticate');
     request.log = request.log.child({ apiKeyId: key.id });
