@@ -58,6 +58,8 @@ export interface Config {
     presignedUrlSeconds: number;
   };
   rateLimit: { max: number; windowSeconds: number; authFailuresMax: number };
+  /** Open event streams per API key per API process. */
+  eventStreamsPerKeyMax: number;
   /** Proxies (addresses or CIDRs) whose X-Forwarded-For is believed; empty: none. */
   trustProxy: string[];
   bodyLimitBytes: number;
@@ -271,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
       authFailuresMax: e.RATE_LIMIT_AUTH_FAILURES_MAX,
     },
+    eventStreamsPerKeyMax: e.EVENT_STREAMS_PER_KEY_MAX,
     trustProxy,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     corsOrigins: e.CORS_ORIGINS.split(',')

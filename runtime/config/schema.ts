@@ -153,6 +153,13 @@ export const configSchema = Type.Object({
       'Requests without a valid API key per client address per window; counted in Redis before the key is looked up, so above it they never reach Postgres.',
     ),
   ),
+  EVENT_STREAMS_PER_KEY_MAX: Type.Optional(
+    positiveInt(
+      20,
+      100_000,
+      'Event streams (GET /v1/videos/:id/events) one API key may hold open at once on one API process; past it a new stream gets a 429.',
+    ),
+  ),
   TRUST_PROXY: Type.Optional(
     Type.String({
       default: '',
