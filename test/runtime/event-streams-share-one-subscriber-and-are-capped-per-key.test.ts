@@ -20,6 +20,7 @@ interface OpenStream {
   events: SseEvent[];
   abort: AbortController;
   done: Promise<SseEvent[] | Error>;
+  failed?: string;
 }
 
 function openStream(baseUrl: string, apiKey: string, videoId: string): OpenStream {
@@ -30,8 +31,12 @@ function openStream(baseUrl: string, apiKey: string, videoId: string): OpenStrea
     apiKey,
     abort.signal,
     (e) => events.push(e),
-  ).catch((error: unknown) => error as Error);
-  return { events, abort, done };
+  ).catch((error: unknown) => {
+    stream.failed = String(error);
+    return error as Error;
+  });
+  const stream: OpenStream = { events, abort, done };
+  return stream;
 }
 
 const progressOf = (s: OpenStream) =>
