@@ -59,6 +59,8 @@ export interface Config {
   };
   rateLimit: { max: number; windowSeconds: number; authFailuresMax: number };
   apiKeys: { ttlDays: number; rotationOverlapHours: number };
+  /** Open event streams per API key per API process. */
+  eventStreamsPerKeyMax: number;
   /** Proxies (addresses or CIDRs) whose X-Forwarded-For is believed; empty: none. */
   trustProxy: string[];
   bodyLimitBytes: number;
@@ -273,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       authFailuresMax: e.RATE_LIMIT_AUTH_FAILURES_MAX,
     },
     apiKeys: { ttlDays: e.API_KEY_TTL_DAYS, rotationOverlapHours: e.API_KEY_ROTATION_OVERLAP_HOURS },
+    eventStreamsPerKeyMax: e.EVENT_STREAMS_PER_KEY_MAX,
     trustProxy,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     corsOrigins: e.CORS_ORIGINS.split(',')

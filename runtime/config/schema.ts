@@ -169,6 +169,13 @@ export const configSchema = Type.Object({
         'After archibald keys rotate, how many hours the old key keeps working beside its successor (--overlap-hours overrides it).',
     }),
   ),
+  EVENT_STREAMS_PER_KEY_MAX: Type.Optional(
+    positiveInt(
+      20,
+      100_000,
+      'Event streams (GET /v1/videos/:id/events) one API key may hold open at once on one API process; past it a new stream gets a 429.',
+    ),
+  ),
   TRUST_PROXY: Type.Optional(
     Type.String({
       default: '',

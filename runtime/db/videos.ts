@@ -166,6 +166,16 @@ export async function getVideoWithStages(
   return rows.rows[0] ? withStages(rows.rows[0]) : undefined;
 }
 
+/** Several videos with their stage summaries, in one query (any caller's: the ids were authorized). */
+export async function getVideosWithStages(db: Queryable, ids: readonly string[]): Promise<VideoWithStages[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.query<StagesJsonRow>(
+    `SELECT ${VIDEO_COLUMNS}, ${STAGES_JSON} FROM videos WHERE id = ANY($1::uuid[])`,
+    [ids],
+  );
+  return rows.rows.map(withStages);
+}
+
 export async function getStages(db: Queryable, videoId: string): Promise<StageRecord[]> {
   const rows = await db.query<StageRecord>(
     `SELECT ${STAGE_COLUMNS} FROM video_stages WHERE video_id = $1 ORDER BY started_at, stage`,

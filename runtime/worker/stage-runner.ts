@@ -170,8 +170,10 @@ export async function runPipeline(stages: readonly Stage[], input: PipelineInput
       input.metrics?.stageDuration.observe({ stage: stage.name, outcome: 'ok' }, durationMs / 1000);
       outputs[stage.name] = output;
       ran.push(stage.name);
-      done += STAGE_WEIGHTS[stage.name];
+      // Reported as this stage at 100 % before it counts as done: reported after, the stage's
+      // weight was counted twice (a percentage above the next stage's, even above 100).
       await report(stage.name, 1, true);
+      done += STAGE_WEIGHTS[stage.name];
     } catch (error) {
       if (error instanceof AttemptSuperseded) throw error;
       const durationMs = performance.now() - started;

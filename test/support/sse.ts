@@ -1,10 +1,18 @@
-/** Reads a Server-Sent Events stream to its end (or until `signal`), returning every event. */
+/**
+ * Reads a Server-Sent Events stream to its end (or until `signal`), returning every event;
+ * `onEvent` sees each one as it arrives.
+ */
 export interface SseEvent {
   event: string;
   data: unknown;
 }
 
-export async function readEvents(url: string, key: string, signal?: AbortSignal): Promise<SseEvent[]> {
+export async function readEvents(
+  url: string,
+  key: string,
+  signal?: AbortSignal,
+  onEvent?: (event: SseEvent) => void,
+): Promise<SseEvent[]> {
   const response = await fetch(url, {
     headers: { authorization: `Bearer ${key}` },
     ...(signal ? { signal } : {}),
@@ -27,7 +35,11 @@ export async function readEvents(url: string, key: string, signal?: AbortSignal)
         if (line.startsWith('event: ')) event = line.slice(7);
         else if (line.startsWith('data: ')) data += line.slice(6);
       }
-      if (data) events.push({ event, data: JSON.parse(data) });
+      if (data) {
+        const parsed = { event, data: JSON.parse(data) as unknown };
+        events.push(parsed);
+        onEvent?.(parsed);
+      }
     }
   }
   return events;

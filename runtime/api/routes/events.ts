@@ -1,7 +1,9 @@
 /**
- * GET /v1/videos/:id/events: Server-Sent Events. The video is re-read every half second (from the
- * replica) and each change goes out as an event — `stage` when the stage changes, `progress` when
- * the progress does, `status` when the status does — until a final status, then the stream ends.
+ * GET /v1/videos/:id/events: Server-Sent Events. A stream starts with the video as Postgres has it,
+ * then follows the process's one VideoEventHub (BullMQ QueueEvents, fanned out; no per-stream
+ * polling), sending `stage` when the stage changes, `progress` when the progress does, `status`
+ * when the status does — until a final status, then `end` and the stream ends. One API key may
+ * hold EVENT_STREAMS_PER_KEY_MAX streams open on a process; past it, 429.
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -9,11 +11,12 @@ import { FINAL_STATUSES } from '../../db/videos.js';
 import type { VideoWithStages } from '../../db/videos.js';
 import { caller } from '../../security/auth.js';
 import type { ApiContext } from '../context.js';
+import { sendError } from '../errors.js';
 import { ErrorBody, VideoIdParams } from '../schemas.js';
+import { VideoEventHub } from '../video-events.js';
 import { toVideoView } from '../view.js';
 import { findVideo } from './videos.js';
 
-const POLL_MS = 500;
 const HEARTBEAT_MS = 15_000;
 
 function frame(event: string, data: unknown): string {
@@ -25,8 +28,14 @@ export async function eventRoutes(scope: FastifyInstance, ctx: ApiContext): Prom
   // A hijacked stream is not closed by fastify: without this, app.close() would wait for every
   // watched video to finish. Clients reconnect (EventSource does) to another replica.
   const open = new Set<() => void>();
+  const hub = new VideoEventHub({ config: ctx.config, db: ctx.db, log: ctx.log });
+  const perKey = new Map<string, number>();
+  const max = ctx.config.eventStreamsPerKeyMax;
   scope.addHook('preClose', async () => {
     for (const stop of open) stop();
+  });
+  scope.addHook('onClose', async () => {
+    await hub.close();
   });
   app.get(
     '/v1/videos/:id/events',
@@ -44,7 +53,31 @@ export async function eventRoutes(scope: FastifyInstance, ctx: ApiContext): Prom
     },
     async (request, reply) => {
       const apiKeyId = caller(request).id;
-      let video: VideoWithStages = await findVideo(ctx, request.params.id, apiKeyId);
+      const holding = perKey.get(apiKeyId) ?? 0;
+      if (holding >= max)
+        return sendError(
+          request,
+          reply,
+          429,
+          `this API key already has ${holding} event streams open; at most ${max} (EVENT_STREAMS_PER_KEY_MAX) at once: close one first`,
+        );
+      perKey.set(apiKeyId, holding + 1);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        const n = (perKey.get(apiKeyId) ?? 1) - 1;
+        if (n > 0) perKey.set(apiKeyId, n);
+        else perKey.delete(apiKeyId);
+      };
+
+      let video: VideoWithStages;
+      try {
+        video = await findVideo(ctx, request.params.id, apiKeyId);
+      } catch (error) {
+        release();
+        throw error;
+      }
 
       const raw = reply.raw;
       reply.hijack();
@@ -58,11 +91,9 @@ export async function eventRoutes(scope: FastifyInstance, ctx: ApiContext): Prom
 
       let closed = false;
       let last: VideoWithStages | undefined;
-      let lastWrite = Date.now();
       const write = (chunk: string) => {
         if (closed) return;
         raw.write(chunk);
-        lastWrite = Date.now();
       };
       const state = (v: VideoWithStages) => ({
         status: v.status,
@@ -70,21 +101,26 @@ export async function eventRoutes(scope: FastifyInstance, ctx: ApiContext): Prom
         progress: v.progress,
       });
 
-      const stop = () => {
+      const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS);
+      let unwatch = () => {};
+      const finish = () => {
         open.delete(stop);
-        if (closed) return;
         closed = true;
-        clearInterval(timer);
+        clearInterval(heartbeat);
+        unwatch();
+        release();
+      };
+      const stop = () => {
+        if (closed) return finish();
+        finish();
         raw.end();
       };
       open.add(stop);
-      raw.on('close', () => {
-        open.delete(stop);
-        closed = true;
-        clearInterval(timer);
-      });
+      raw.on('close', finish);
 
-      const emit = async () => {
+      const emit = (next: VideoWithStages) => {
+        if (closed) return;
+        video = next;
         if (!last || last.status !== video.status) write(frame('status', state(video)));
         if (!last || last.currentStage !== video.currentStage) write(frame('stage', state(video)));
         if (!last || last.progress !== video.progress) write(frame('progress', state(video)));
@@ -92,29 +128,11 @@ export async function eventRoutes(scope: FastifyInstance, ctx: ApiContext): Prom
         if (FINAL_STATUSES.includes(video.status)) {
           write(frame('end', toVideoView(video, video.stages)));
           stop();
-        } else if (Date.now() - lastWrite >= HEARTBEAT_MS) {
-          write(': keep-alive\n\n');
         }
       };
 
-      let busy = false;
-      const timer = setInterval(() => {
-        if (busy || closed) return;
-        busy = true;
-        findVideo(ctx, video.id, apiKeyId)
-          .then(async (next) => {
-            video = next;
-            await emit();
-          })
-          .catch((error: unknown) => {
-            request.log.warn({ err: error, videoId: video.id }, 'event stream read failed');
-            write(frame('error', { message: 'status temporarily unavailable' }));
-          })
-          .finally(() => {
-            busy = false;
-          });
-      }, POLL_MS);
-      await emit();
+      emit(video);
+      if (!closed) unwatch = hub.watch(video, emit);
     },
   );
 }
