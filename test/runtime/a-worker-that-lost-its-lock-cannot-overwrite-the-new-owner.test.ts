@@ -26,6 +26,7 @@ import {
   startAttempt,
   updateProgress,
 } from '../../runtime/db/videos.js';
+import { STANDARD_VIDEO } from '../../runtime/render/request.js';
 import type { VideoSpec } from '../../runtime/pipeline/stage.js';
 import { QUEUE_NAME, createVideoQueue } from '../../runtime/queue/video-queue.js';
 import { apiClient, createTestKey, startTestApi } from '../support/api.js';
@@ -240,16 +241,7 @@ test('a worker frozen past its lock that is handed the same job again runs it as
 
 test('every write of an attempt that was taken over is refused; the new owner’s go through', async () => {
   const id = randomUUID();
-  const spec: VideoSpec = {
-    topic: 'fenced',
-    durationSeconds: 60,
-    aspect: '16:9',
-    resolution: '720p',
-    voice: 'slt',
-    style: 'calm',
-    burnCaptions: true,
-    seed: 'fenced',
-  };
+  const spec: VideoSpec = { ...STANDARD_VIDEO, topic: 'fenced', seed: 'fenced' };
   await createVideo(pool, { id, apiKeyId: keyId, spec });
   const stale = 'worker-a:1';
   const current = 'worker-b:1';
