@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { auditEntries } from '../../runtime/db/audit.js';
 import {
   completeVideo,
@@ -30,7 +29,7 @@ import { STANDARD_VIDEO } from '../../runtime/render/request.js';
 import type { VideoSpec } from '../../runtime/pipeline/stage.js';
 import { QUEUE_NAME, createVideoQueue } from '../../runtime/queue/video-queue.js';
 import { apiClient, createTestKey, startTestApi } from '../support/api.js';
-import { useTestEnvironment } from '../support/environment.js';
+import { testPool, useTestEnvironment } from '../support/environment.js';
 import { ledgerEntries } from '../support/fixture-stages.js';
 import { eventually, spawnFixtureWorker } from '../support/processes.js';
 
@@ -42,8 +41,7 @@ const environment = await useTestEnvironment({
 const api = await startTestApi(environment);
 const { id: keyId, key } = await createTestKey(environment);
 const call = apiClient(api.url, key);
-const pool = new pg.Pool({ connectionString: environment.database.url, max: 2 });
-environment.defer(() => pool.end());
+const pool = testPool(environment, 2);
 
 const exists = (path: string) =>
   access(path).then(

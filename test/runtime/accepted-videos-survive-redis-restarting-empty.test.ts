@@ -9,12 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { after, test } from 'node:test';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { createVideo } from '../../runtime/db/videos.js';
 import type { VideoSpec } from '../../runtime/pipeline/stage.js';
 import { QUEUE_NAME, createVideoQueue, enqueueVideo } from '../../runtime/queue/video-queue.js';
 import { apiClient, createTestKey, startTestApi } from '../support/api.js';
-import { useTestEnvironment } from '../support/environment.js';
+import { testPool, useTestEnvironment } from '../support/environment.js';
 import { eventually, spawnFixtureWorker } from '../support/processes.js';
 import { startPrivateRedis } from '../support/redis-server.js';
 
@@ -29,10 +28,7 @@ after(() => redis.stop());
 const api = await startTestApi(environment);
 const { id: keyId, key } = await createTestKey(environment);
 const call = apiClient(api.url, key);
-const pool = new pg.Pool({ connectionString: environment.database.url, max: 2 });
-// The runtime's pools log an idle client's loss; this one only sets up rows, so it ignores it.
-pool.on('error', () => {});
-environment.defer(() => pool.end());
+const pool = testPool(environment, 2);
 
 const status = async (id: string): Promise<string> =>
   String((await call('GET', `/v1/videos/${id}`)).body.status);

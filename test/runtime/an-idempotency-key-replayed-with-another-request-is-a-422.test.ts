@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import pg from 'pg';
 import { apiClient, createTestKey, startTestApi } from '../support/api.js';
-import { useTestEnvironment } from '../support/environment.js';
+import { testPool, useTestEnvironment } from '../support/environment.js';
 
 const environment = await useTestEnvironment();
 const api = await startTestApi(environment);
 const { key } = await createTestKey(environment);
 const call = apiClient(api.url, key);
-const pool = new pg.Pool({ connectionString: environment.database.url, max: 1 });
-environment.defer(() => pool.end());
+const pool = testPool(environment);
 
 test('the same request replayed with its idempotencyKey is the same video (200), defaults spelled out or not', async () => {
   const first = await call('POST', '/v1/videos', {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import pg from 'pg';
 import { auditEntries } from '../../runtime/db/audit.js';
 import { apiClient, startTestApi } from '../support/api.js';
-import { useTestEnvironment } from '../support/environment.js';
+import { testPool, useTestEnvironment } from '../support/environment.js';
 import { runCli } from '../support/processes.js';
 
 const LIMIT = 6;
@@ -14,8 +13,7 @@ const environment = await useTestEnvironment({
 // Two API instances sharing one Redis and one database, as two replicas would.
 const first = await startTestApi(environment);
 const second = await startTestApi(environment, { MIGRATE_ON_START: 'true' });
-const pool = new pg.Pool({ connectionString: environment.database.url, max: 2 });
-environment.defer(() => pool.end());
+const pool = testPool(environment, 2);
 
 async function cliKey(name: string): Promise<{ id: string; key: string }> {
   const created = await runCli(environment, ['keys', 'create', '--name', name, '--json']);

@@ -5,13 +5,12 @@ import { auditEntries } from '../../runtime/db/audit.js';
 import { loadMigrations, migrate } from '../../runtime/db/migrate.js';
 import { apiClient, startTestApi } from '../support/api.js';
 import { createTestDatabase } from '../support/database.js';
-import { useTestEnvironment } from '../support/environment.js';
+import { testPool, useTestEnvironment } from '../support/environment.js';
 import { runCli } from '../support/processes.js';
 
 const environment = await useTestEnvironment({ RATE_LIMIT_MAX: '1000', RATE_LIMIT_WINDOW_SECONDS: '60' });
 const api = await startTestApi(environment);
-const pool = new pg.Pool({ connectionString: environment.database.url, max: 2 });
-environment.defer(() => pool.end());
+const pool = testPool(environment, 2);
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

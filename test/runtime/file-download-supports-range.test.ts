@@ -3,10 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import pg from 'pg';
 import { parseRange } from '../../runtime/api/range.js';
 import { apiClient, createTestKey, startTestApi } from '../support/api.js';
-import { useTestEnvironment } from '../support/environment.js';
+import { testPool, useTestEnvironment } from '../support/environment.js';
 
 test('Range headers parse per RFC 9110 (one range; others served whole or refused)', () => {
   assert.deepEqual(parseRange(undefined, 100), { kind: 'full' });
@@ -27,8 +26,7 @@ test('GET /v1/videos/:id/file serves the stored file with Range; 409 before comp
   const api = await startTestApi(environment);
   const { key } = await createTestKey(environment);
   const call = apiClient(api.url, key);
-  const pool = new pg.Pool({ connectionString: environment.database.url, max: 1 });
-  environment.defer(() => pool.end());
+  const pool = testPool(environment);
 
   const { id } = (await call('POST', '/v1/videos', { body: { topic: 'download me' } })).body;
   const early = await call('GET', `/v1/videos/${id}/file`);

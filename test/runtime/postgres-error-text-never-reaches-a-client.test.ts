@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import pg from 'pg';
 import { apiClient, createTestKey, startTestApi } from '../support/api.js';
-import { useTestEnvironment } from '../support/environment.js';
+import { testPool, useTestEnvironment } from '../support/environment.js';
 
 const environment = await useTestEnvironment();
 const api = await startTestApi(environment);
 const { key } = await createTestKey(environment);
 const call = apiClient(api.url, key);
-const pool = new pg.Pool({ connectionString: environment.database.url, max: 1 });
-environment.defer(() => pool.end());
+const pool = testPool(environment);
 
 /** Words Postgres' messages carry (SQLSTATE texts, our table and constraint names). */
 const POSTGRES_WORDS =

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import pg from 'pg';
 import { loadConfig, ConfigError } from '../../runtime/config/load.js';
 import { createTestKey, startTestApi } from '../support/api.js';
-import { useTestEnvironment } from '../support/environment.js';
+import { testPool, useTestEnvironment } from '../support/environment.js';
 
 const LIMIT = 5;
 const environment = await useTestEnvironment({
@@ -18,8 +17,7 @@ const behindProxy = [
 // One replica that trusts no proxy (the default).
 const direct = await startTestApi(environment);
 const { key } = await createTestKey(environment);
-const pool = new pg.Pool({ connectionString: environment.database.url, max: 2 });
-environment.defer(() => pool.end());
+const pool = testPool(environment, 2);
 
 type Auth = 'none' | 'malformed' | 'unknown' | 'valid';
 function get(baseUrl: string, auth: Auth, forwardedFor?: string, signal?: AbortSignal) {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import pg from 'pg';
 import { auditEntries } from '../../runtime/db/audit.js';
 import { apiClient, createTestKey, startTestApi } from '../support/api.js';
-import { useTestEnvironment } from '../support/environment.js';
+import { testPool, useTestEnvironment } from '../support/environment.js';
 import { fixtureStages, ledgerEntries } from '../support/fixture-stages.js';
 import { eventually } from '../support/processes.js';
 import { readEvents } from '../support/sse.js';
@@ -15,8 +14,7 @@ const ledger = join(environment.dir, 'ledger');
 const api = await startTestApi(environment);
 const { id: keyId, key } = await createTestKey(environment);
 const call = apiClient(api.url, key);
-const pool = new pg.Pool({ connectionString: environment.database.url, max: 2 });
-environment.defer(() => pool.end());
+const pool = testPool(environment, 2);
 
 const waitForStatus = (id: string, status: string) =>
   eventually(`video ${id} ${status}`, async () => {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import pg from 'pg';
 import { auditEntries } from '../../runtime/db/audit.js';
 import { apiClient, createTestKey, startTestApi } from '../support/api.js';
-import { useTestEnvironment } from '../support/environment.js';
+import { testPool, useTestEnvironment } from '../support/environment.js';
 import { ledgerEntries } from '../support/fixture-stages.js';
 import { eventually, spawnFixtureWorker } from '../support/processes.js';
 
@@ -12,8 +11,7 @@ const environment = await useTestEnvironment({ WORKER_LOCK_SECONDS: '2', JOB_ATT
 const api = await startTestApi(environment);
 const { key } = await createTestKey(environment);
 const call = apiClient(api.url, key);
-const pool = new pg.Pool({ connectionString: environment.database.url, max: 2 });
-environment.defer(() => pool.end());
+const pool = testPool(environment, 2);
 
 const video = async (id: string) => (await call('GET', `/v1/videos/${id}`)).body;
 const until = (id: string, what: string, ok: (v: Record<string, unknown>) => boolean, timeoutMs = 60_000) =>

@@ -16,6 +16,7 @@ import {
   vaultInjectorViolations,
 } from './admission.js';
 import type { PodTemplate } from './admission.js';
+import { probeResource } from './harness.js';
 import type { Evaluation, RegisteredResource } from './harness.js';
 
 type Obj = Record<string, unknown>;
@@ -178,20 +179,9 @@ test('restricted: each rule of the standard is caught on its own', () => {
 });
 
 test('over an evaluation: restricted applies only where the namespace enforces it, the injector everywhere', () => {
-  const resource = (type: string, inputs: Obj): RegisteredResource => ({
-    type,
-    name: String((inputs.metadata as Obj).name),
-    urn: '',
-    id: '',
-    parent: '',
-    provider: '',
-    custom: true,
-    protect: false,
-    dependencies: [],
-    inputs,
-    outputs: {},
-    secretPaths: [],
-  });
+  const resource = (type: string, inputs: Obj) =>
+    probeResource(type, inputs, String((inputs.metadata as Obj).name));
+
   const bad = goodTemplate();
   bad.spec.hostNetwork = true;
   delete (container0(bad).securityContext as Obj).runAsUser;

@@ -708,3 +708,25 @@ export function kubernetesObject(e: Evaluation, kind: string, name: string): Reg
   if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length}`);
   return found[0] as RegisteredResource;
 }
+
+/** A registered resource built by hand, for tests of the checks themselves (not of a stack). */
+export function probeResource(
+  type: string,
+  inputs: Record<string, unknown>,
+  name = 'probe',
+): RegisteredResource {
+  return {
+    type,
+    name,
+    urn: `urn:pulumi:test::archibald::${name}`,
+    id: name,
+    parent: '',
+    provider: '',
+    custom: true,
+    protect: false,
+    dependencies: [],
+    inputs,
+    secretPaths: [],
+    outputs: inputs,
+  };
+}

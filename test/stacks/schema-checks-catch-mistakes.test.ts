@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { probeResource } from './harness.js';
 import type { RegisteredResource } from './harness.js';
 import {
   chartsSkip,
@@ -11,20 +12,7 @@ import {
   valuesSchemaErrors,
 } from './schemas.js';
 
-const resource = (type: string, inputs: Record<string, unknown>): RegisteredResource => ({
-  type,
-  name: 'probe',
-  urn: 'urn:pulumi:test::archibald::probe',
-  id: 'probe',
-  parent: '',
-  provider: '',
-  custom: true,
-  protect: false,
-  dependencies: [],
-  inputs,
-  secretPaths: [],
-  outputs: inputs,
-});
+const resource = (type: string, inputs: Record<string, unknown>) => probeResource(type, inputs);
 
 test('a Helm value typo is reported with its path; free-form maps stay open', { skip: chartsSkip }, () => {
   assert.deepEqual(unknownValuePaths('vault', { server: { ha: { replicaz: 3 } } }), ['server.ha.replicaz']);

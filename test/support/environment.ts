@@ -4,6 +4,7 @@
  * all of it; `useTestEnvironment()` registers that with node:test's `after` so it runs on failure too.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -81,4 +82,16 @@ export async function useTestEnvironment(overrides: Record<string, string> = {})
   const environment = await createTestEnvironment(overrides);
   after(() => environment.cleanup());
   return environment;
+}
+
+/**
+ * A pool on the environment's database for a test's own queries, ended at clean-up. It ignores an
+ * idle client's loss: dropping the database at clean-up terminates its connections, and the
+ * runtime's pools (which log it) are what the tests are about.
+ */
+export function testPool(environment: TestEnvironment, max = 1): pg.Pool {
+  const pool = new pg.Pool({ connectionString: environment.database.url, max });
+  pool.on('error', () => {});
+  environment.defer(() => pool.end());
+  return pool;
 }
