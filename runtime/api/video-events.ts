@@ -7,10 +7,11 @@
  *   same progress to Postgres) updates the watched state without a query.
  * - `active`, `completed`, `failed` re-read the video from the primary once per video (however many
  *   streams watch it): the worker writes the row before BullMQ moves the job, so the read sees it.
- * - A cancelled video may never be reported through BullMQ (a queued job is just removed, a running
- *   one may be cancelled by another API replica), and an event can be missed (Redis reconnecting,
- *   the moment between a stream's first read and its subscription): a backstop re-reads every
- *   watched video in ONE query every `backstopMs`.
+ * - `removed`: cancelling a queued video removes its job (after the row says `cancelled`), so the
+ *   same re-read ends its streams at once.
+ * - An event can be missed (Redis reconnecting, the moment between a stream's first read and its
+ *   subscription, a removal that failed): a backstop re-reads every watched video in ONE query
+ *   every `backstopMs`.
  */
 import { QueueEvents } from 'bullmq';
 import type { Logger } from 'pino';
@@ -53,6 +54,7 @@ export class VideoEventHub {
     this.events.on('active', ({ jobId }) => this.read(jobId));
     this.events.on('completed', ({ jobId }) => this.read(jobId));
     this.events.on('failed', ({ jobId }) => this.read(jobId));
+    this.events.on('removed', ({ jobId }) => this.read(jobId));
     this.backstop = setInterval(() => void this.sweep(), options.backstopMs ?? EVENT_BACKSTOP_MS);
     this.backstop.unref();
   }
