@@ -9,16 +9,6 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { fieldErrors } from './validation.js';
 import type { FieldError } from './validation.js';
 
-export class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
-
 export function sendError(
   request: FastifyRequest,
   reply: FastifyReply,

@@ -4,9 +4,22 @@
  */
 import Type from 'typebox';
 import type { Static } from 'typebox';
-import { ASPECTS, DURATION_LIMITS, RESOLUTIONS, STAGE_ORDER, STYLES, VOICES } from '../pipeline/stage.js';
-import { VIDEO_STATUSES } from '../db/videos.js';
+import {
+  ASPECTS,
+  DURATION_LIMITS,
+  RESOLUTIONS,
+  STAGE_ORDER,
+  STYLES,
+  VIDEO_DEFAULTS,
+  VIDEO_STATUSES,
+  VOICES,
+} from '../pipeline/stage.js';
 
+/**
+ * A video request. The API's route validates bodies with it and so does `archibald render`, with
+ * the same compiled validator (validation.ts), so both accept the same requests and fill in the
+ * same defaults (VIDEO_DEFAULTS).
+ */
 export const CreateVideoBody = Type.Object(
   {
     topic: Type.String({
@@ -20,14 +33,14 @@ export const CreateVideoBody = Type.Object(
       Type.Integer({
         minimum: DURATION_LIMITS.min,
         maximum: DURATION_LIMITS.max,
-        default: DURATION_LIMITS.default,
+        default: VIDEO_DEFAULTS.durationSeconds,
       }),
     ),
-    aspect: Type.Optional(Type.Enum([...ASPECTS], { default: '16:9' })),
-    resolution: Type.Optional(Type.Enum([...RESOLUTIONS], { default: '720p' })),
-    voice: Type.Optional(Type.Enum([...VOICES], { default: 'slt' })),
-    style: Type.Optional(Type.Enum([...STYLES], { default: 'calm' })),
-    burnCaptions: Type.Optional(Type.Boolean({ default: true })),
+    aspect: Type.Optional(Type.Enum([...ASPECTS], { default: VIDEO_DEFAULTS.aspect })),
+    resolution: Type.Optional(Type.Enum([...RESOLUTIONS], { default: VIDEO_DEFAULTS.resolution })),
+    voice: Type.Optional(Type.Enum([...VOICES], { default: VIDEO_DEFAULTS.voice })),
+    style: Type.Optional(Type.Enum([...STYLES], { default: VIDEO_DEFAULTS.style })),
+    burnCaptions: Type.Optional(Type.Boolean({ default: VIDEO_DEFAULTS.burnCaptions })),
     seed: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' })),
     idempotencyKey: Type.Optional(
       Type.String({

@@ -90,7 +90,13 @@ export function fieldErrors(errors: readonly RawError[], part: string): FieldErr
   return out;
 }
 
-export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
+export type Validator = (
+  input: unknown,
+) => { value: unknown; error?: undefined } | { error: FastifySchemaValidationError[]; value?: undefined };
+
+const compiled = new WeakMap<TSchema, Map<string, Validator>>();
+
+function compileValidator(schema: TSchema, httpPart: string): Validator {
   const check = Compile(schema);
   const converts = httpPart !== 'body';
   return (input: unknown) => {
@@ -101,4 +107,20 @@ export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schem
     if (check.Check(value)) return { value };
     return { error: check.Errors(value) as unknown as FastifySchemaValidationError[] };
   };
-};
+}
+
+/**
+ * The validator of one schema for one part of a request, compiled once and shared: fastify gets it
+ * for a route's schema, and `archibald render` gets the very same one for the request body it
+ * builds from its flags.
+ */
+export function validatorFor(schema: TSchema, httpPart = 'body'): Validator {
+  let byPart = compiled.get(schema);
+  if (!byPart) compiled.set(schema, (byPart = new Map()));
+  let validator = byPart.get(httpPart);
+  if (!validator) byPart.set(httpPart, (validator = compileValidator(schema, httpPart)));
+  return validator;
+}
+
+export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) =>
+  validatorFor(schema, httpPart ?? 'body');

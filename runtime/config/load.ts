@@ -67,7 +67,10 @@ export interface Config {
   corsOrigins: string[];
   anthropicApiKey?: Secret;
   migrateOnStart: boolean;
-  apiUrl: string;
+  /** Where `archibald render` submits; absent: it renders in its own process. */
+  apiUrl?: string;
+  /** The key `archibald render` authenticates to apiUrl with. */
+  apiKey?: Secret;
 }
 
 export interface ConfigIssue {
@@ -135,7 +138,7 @@ function rule(error: { keyword: string; message: string; params: Record<string, 
 
 function readSecret(
   env: NodeJS.ProcessEnv,
-  name: 'DATABASE_PASSWORD' | 'REDIS_PASSWORD' | 'ANTHROPIC_API_KEY',
+  name: 'DATABASE_PASSWORD' | 'REDIS_PASSWORD' | 'ANTHROPIC_API_KEY' | 'ARCHIBALD_API_KEY',
   issues: ConfigIssue[],
 ): Secret | undefined {
   const direct = env[name];
@@ -176,7 +179,15 @@ function isProxyAddress(entry: string): boolean {
   return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * The config from an environment (the process's own by default). `defaults` stand in for the
+ * variables the environment does not set, ahead of the schema's defaults (the demo's port 0).
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  defaults: Partial<Record<ConfigVariableName, string>> = {},
+): Config {
+  env = { ...defaults, ...env };
   const values: Record<string, unknown> = {};
   for (const { name } of configVariables) {
     const raw = env[name];
@@ -196,7 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = Value.Default(configSchema, values) as Required<
     Omit<
       ConfigEnv,
-      'DATABASE_READ_URL' | 'REDIS_CLUSTER_NODES' | 'S3_BUCKET' | 'S3_ENDPOINT' | 'CDN_BASE_URL'
+      'DATABASE_READ_URL' | 'REDIS_CLUSTER_NODES' | 'S3_BUCKET' | 'S3_ENDPOINT' | 'CDN_BASE_URL' | 'API_URL'
     >
   > &
     ConfigEnv;
@@ -204,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databasePassword = readSecret(env, 'DATABASE_PASSWORD', issues);
   const redisPassword = readSecret(env, 'REDIS_PASSWORD', issues);
   const anthropicApiKey = readSecret(env, 'ANTHROPIC_API_KEY', issues);
+  const apiKey = readSecret(env, 'ARCHIBALD_API_KEY', issues);
   const trustProxy = e.TRUST_PROXY.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
@@ -222,7 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     });
   }
   if (issues.length > 0) {
-    for (const s of [databasePassword, redisPassword, anthropicApiKey]) s?.close();
+    for (const s of [databasePassword, redisPassword, anthropicApiKey, apiKey]) s?.close();
     throw new ConfigError(issues);
   }
 
@@ -283,7 +295,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .filter(Boolean),
     ...(anthropicApiKey ? { anthropicApiKey } : {}),
     migrateOnStart: e.MIGRATE_ON_START,
-    apiUrl: e.API_URL.replace(/\/+$/, ''),
+    ...(e.API_URL ? { apiUrl: e.API_URL.replace(/\/+$/, '') } : {}),
+    ...(apiKey ? { apiKey } : {}),
   };
 }
 
@@ -292,4 +305,5 @@ export function closeConfig(config: Config): void {
   config.database.password?.close();
   config.redis.password?.close();
   config.anthropicApiKey?.close();
+  config.apiKey?.close();
 }

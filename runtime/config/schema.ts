@@ -195,8 +195,13 @@ export const configSchema = Type.Object({
   ANTHROPIC_API_KEY_FILE: Type.Optional(secretFile('the Anthropic key')),
   MIGRATE_ON_START: Type.Optional(flag(true, 'Apply pending migrations when the API starts (lock-guarded).')),
   API_URL: Type.Optional(
-    text('API base URL the CLI client talks to.', { default: 'http://127.0.0.1:8080', pattern: URL_HTTP }),
+    text(
+      'API base URL `archibald render` submits to (with ARCHIBALD_API_KEY); unset, it renders in its own process.',
+      { pattern: URL_HTTP },
+    ),
   ),
+  ARCHIBALD_API_KEY: Type.Optional(secret('API key `archibald render` sends to API_URL.')),
+  ARCHIBALD_API_KEY_FILE: Type.Optional(secretFile('the API key `archibald render` sends')),
 });
 
 export type ConfigEnv = Static<typeof configSchema>;

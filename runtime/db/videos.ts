@@ -10,13 +10,14 @@
  * new owner's stages, progress or result.
  */
 import type pg from 'pg';
-import type { StageName, VideoSpec } from '../pipeline/stage.js';
+import { FINAL_STATUSES } from '../pipeline/stage.js';
+import type { StageName, VideoSpec, VideoStatus } from '../pipeline/stage.js';
 import { recordAudit } from './audit.js';
 import { inTransaction } from './transaction.js';
 
-export const VIDEO_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
-export type VideoStatus = (typeof VIDEO_STATUSES)[number];
-export const FINAL_STATUSES: readonly VideoStatus[] = ['completed', 'failed', 'cancelled'];
+// The lifecycle is the pipeline contract's; re-exported for the worker, which reads it from here.
+export { FINAL_STATUSES };
+export type { VideoStatus };
 
 export type StageStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 

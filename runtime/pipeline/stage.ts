@@ -19,7 +19,7 @@ export type Voice = (typeof VOICES)[number];
 export const STYLES = ['calm', 'sleep', 'focus', 'gratitude'] as const;
 export type Style = (typeof STYLES)[number];
 
-export const DURATION_LIMITS = { min: 15, max: 600, default: 60 } as const;
+export const DURATION_LIMITS = { min: 15, max: 600 } as const;
 
 /** A validated video request, as the worker receives it. */
 export interface VideoSpec {
@@ -34,6 +34,25 @@ export interface VideoSpec {
   /** Seed for every deterministic choice; the same spec and seed render the same video. */
   seed: string;
 }
+
+/**
+ * What a request leaves out, in one place: the API's request schema carries these as its
+ * `default`s, and the CLI validates with that schema, so both fill in the same values. The seed
+ * has no default here: each path picks one (the API from the video id, the CLI from the topic).
+ */
+export const VIDEO_DEFAULTS = {
+  durationSeconds: 60,
+  aspect: '16:9',
+  resolution: '720p',
+  voice: 'slt',
+  style: 'calm',
+  burnCaptions: true,
+} as const satisfies Omit<VideoSpec, 'topic' | 'seed'>;
+
+/** A video's lifecycle: the API reports it, the database stores it, the worker moves it on. */
+export const VIDEO_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type VideoStatus = (typeof VIDEO_STATUSES)[number];
+export const FINAL_STATUSES: readonly VideoStatus[] = ['completed', 'failed', 'cancelled'];
 
 export const STAGE_ORDER = [
   'script',
@@ -71,6 +90,19 @@ export interface Stage<Output = unknown> {
    * still in the work directory). When false the stage runs again. Absent means always reusable.
    */
   isReusable?(output: Output, ctx: StageContext): Promise<boolean>;
+}
+
+/**
+ * What the publish stage returns, and all the worker reads of a finished pipeline (the stored
+ * video's URLs); the worker knows the stages only through this contract.
+ */
+export interface PublishOutput {
+  videoUrl: string;
+  captionsUrl: string;
+  key: string;
+  bytes: number;
+  contentType: string;
+  durationSeconds: number;
 }
 
 /** A stage failure with the detail an operator needs (for ffmpeg, its own error line). */

@@ -18,11 +18,9 @@ import { ProgressLine } from './progress-line.js';
 import { STANDARD_VIDEO } from './request.js';
 import { describeVideo } from './summary.js';
 
-// A demo must not collide with a service already on the default ports, and should be quiet.
-process.env.PORT ??= '0';
-process.env.METRICS_PORT ??= '0';
-process.env.API_METRICS_PORT ??= '0';
-process.env.LOG_LEVEL ??= 'warn';
+// A demo must not collide with a service already on the default ports, and should be quiet;
+// the environment still overrides these.
+const DEMO_DEFAULTS = { PORT: '0', METRICS_PORT: '0', API_METRICS_PORT: '0', LOG_LEVEL: 'warn' };
 
 async function demo(config: Config): Promise<void> {
   const started = performance.now();
@@ -81,7 +79,7 @@ async function demo(config: Config): Promise<void> {
 
 let config: Config | undefined;
 try {
-  config = loadConfig();
+  config = loadConfig(undefined, DEMO_DEFAULTS);
   await demo(config);
 } catch (error) {
   process.exitCode = 1;

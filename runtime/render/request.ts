@@ -1,25 +1,27 @@
 /**
- * A render request from the command line, checked the way the API checks it, with an error
- * that names the flag and the rule.
+ * A render request from the command line: the flags become the body of POST /v1/videos, checked
+ * by the very validator the API's route uses (so the CLI and the API accept the same requests and
+ * fill in the same defaults), with an error that names the flag and the rule.
  */
-import { ASPECTS, DURATION_LIMITS, RESOLUTIONS, STYLES, VOICES } from '../pipeline/stage.js';
-import type { Aspect, Resolution, Style, VideoSpec, Voice } from '../pipeline/stage.js';
+import { CreateVideoBody } from '../api/schemas.js';
+import { fieldErrors, validatorFor } from '../api/validation.js';
+import { VIDEO_DEFAULTS } from '../pipeline/stage.js';
+import type { VideoSpec } from '../pipeline/stage.js';
 
-/** The standard video: what the demo renders and what the render benchmark and tests measure. */
+/**
+ * The standard video: what the demo renders and what the render benchmark and tests measure — a
+ * request for "morning calm" that leaves every other choice to the defaults.
+ */
 export const STANDARD_VIDEO = {
   topic: 'morning calm',
-  durationSeconds: 60,
-  aspect: '16:9',
-  resolution: '720p',
-  voice: 'slt',
-  style: 'calm',
-  burnCaptions: true,
+  ...VIDEO_DEFAULTS,
 } as const satisfies Omit<VideoSpec, 'seed'>;
 
 export class RenderRequestError extends Error {
   override readonly name = 'RenderRequestError';
 }
 
+/** The render command's flags as commander parses them (text, and the captions switch). */
 export interface RenderFlags {
   duration?: string;
   aspect?: string;
@@ -30,50 +32,60 @@ export interface RenderFlags {
   burnCaptions?: boolean;
 }
 
-function oneOf<T extends string>(
-  flag: string,
-  value: string | undefined,
-  allowed: readonly T[],
-  fallback: T,
-): T {
-  if (value === undefined) return fallback;
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new RenderRequestError(
-    `--${flag} must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`,
-  );
+/** A validated request: every field filled in, the seed only when one was given. */
+export type RenderRequest = Omit<VideoSpec, 'seed'> & { seed?: string };
+
+/** Each field of the request body, and the flag that sets it. */
+const FLAGS = {
+  durationSeconds: 'duration',
+  aspect: 'aspect',
+  resolution: 'resolution',
+  voice: 'voice',
+  style: 'style',
+  burnCaptions: 'burnCaptions',
+  seed: 'seed',
+} as const satisfies Record<Exclude<keyof RenderRequest, 'topic'>, keyof RenderFlags>;
+
+const validate = validatorFor(CreateVideoBody, 'body');
+
+/** A flag's text as JSON would carry it: a number where it reads as one; the schema judges the rest. */
+function asNumber(text: string): number | string {
+  return /^[+-]?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
 }
 
-export function renderSpec(topic: string, flags: RenderFlags): Omit<VideoSpec, 'seed'> & { seed?: string } {
-  const trimmed = topic.trim();
-  if (trimmed.length < 1 || trimmed.length > 200) {
-    throw new RenderRequestError(`the topic must be 1 to 200 characters (got ${trimmed.length})`);
+/** The body of POST /v1/videos for a topic and flags: only what was given, no defaults. */
+export function requestBody(topic: string, flags: RenderFlags): Record<string, unknown> {
+  const body: Record<string, unknown> = { topic };
+  for (const [field, flag] of Object.entries(FLAGS)) {
+    const given = flags[flag];
+    if (given === undefined) continue;
+    body[field] = field === 'durationSeconds' && typeof given === 'string' ? asNumber(given) : given;
   }
-  let durationSeconds: number = DURATION_LIMITS.default;
-  if (flags.duration !== undefined) {
-    durationSeconds = Number(flags.duration);
-    if (
-      !/^\d+$/.test(flags.duration) ||
-      durationSeconds < DURATION_LIMITS.min ||
-      durationSeconds > DURATION_LIMITS.max
-    ) {
-      throw new RenderRequestError(
-        `--duration must be a whole number of seconds from ${DURATION_LIMITS.min} to ${DURATION_LIMITS.max} (got ${JSON.stringify(flags.duration)})`,
-      );
-    }
-  }
-  if (flags.seed !== undefined && (flags.seed.length < 1 || flags.seed.length > 100)) {
-    throw new RenderRequestError('--seed must be 1 to 100 characters');
-  }
-  return {
-    topic: trimmed,
-    durationSeconds,
-    aspect: oneOf<Aspect>('aspect', flags.aspect, ASPECTS, '16:9'),
-    resolution: oneOf<Resolution>('resolution', flags.resolution, RESOLUTIONS, '720p'),
-    voice: oneOf<Voice>('voice', flags.voice, VOICES, 'slt'),
-    style: oneOf<Style>('style', flags.style, STYLES, 'calm'),
-    burnCaptions: flags.burnCaptions ?? true,
-    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
-  };
+  return body;
+}
+
+function flagName(field: string): string {
+  if (field === 'topic') return 'the topic';
+  const flag = (FLAGS as Record<string, string>)[field] ?? field;
+  return `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/**
+ * Validates the request the flags make with the API's compiled validator and returns it with the
+ * defaults filled in; a RenderRequestError names each flag that broke a rule.
+ */
+export function renderRequest(topic: string, flags: RenderFlags): RenderRequest {
+  const result = validate(requestBody(topic, flags));
+  if (result.error === undefined) return result.value as RenderRequest;
+  const problems = fieldErrors(result.error as never, 'body').map((error) => {
+    const field = error.field.replace(/^body\.?/, '');
+    const given =
+      field === 'topic'
+        ? topic
+        : (flags as Record<string, unknown>)[(FLAGS as Record<string, string>)[field] ?? ''];
+    return `${flagName(field)} ${error.message}${given === undefined ? '' : ` (got ${JSON.stringify(given)})`}`;
+  });
+  throw new RenderRequestError(problems.join('; '));
 }
 
 /** A file name from the topic: "Morning calm!" → "morning-calm.mp4". */

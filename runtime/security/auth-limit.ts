@@ -12,7 +12,7 @@
  * a count back, so a per-address budget there would also cap valid clients that share an address.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError } from '../api/errors.js';
+import { HttpError } from '../http-error.js';
 import type { RedisClient } from '../queue/connection.js';
 
 // INCR, starting the window on the first count; returns the count and the window's time left.

@@ -12,7 +12,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import { HttpError } from '../api/errors.js';
+import { HttpError } from '../http-error.js';
 import { auditFirstExpiredUse, findApiKey } from '../db/api-keys.js';
 import type { ApiKeyRecord, ApiKeyScope } from '../db/api-keys.js';
 import type { AuthLimit } from './auth-limit.js';

@@ -4,7 +4,7 @@
  */
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { HttpError } from '../api/errors.js';
+import { HttpError } from '../http-error.js';
 import type { Config } from '../config/load.js';
 import type { RedisClient } from '../queue/connection.js';
 import type { Metrics } from '../metrics/registry.js';

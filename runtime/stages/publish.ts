@@ -4,21 +4,14 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Stage, StageContext } from '../pipeline/stage.js';
+import type { PublishOutput, Stage, StageContext } from '../pipeline/stage.js';
 import { sha256File } from '../storage/checksum.js';
 import type { VideoStorage } from '../storage/storage.js';
 import type { AssembleOutput } from './assemble.js';
 import type { CaptionsOutput } from './captions.js';
 import { asStageError, earlierOutput } from './outputs.js';
 
-export interface PublishOutput {
-  videoUrl: string;
-  captionsUrl: string;
-  key: string;
-  bytes: number;
-  contentType: string;
-  durationSeconds: number;
-}
+export type { PublishOutput };
 
 export const VIDEO_CONTENT_TYPE = 'video/mp4';
 export const CAPTIONS_CONTENT_TYPE = 'text/vtt; charset=utf-8';

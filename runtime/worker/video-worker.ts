@@ -34,13 +34,12 @@ import {
   updateProgress,
 } from '../db/videos.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { Stage } from '../pipeline/stage.js';
+import type { PublishOutput, Stage } from '../pipeline/stage.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import type { RedisClient } from '../queue/connection.js';
 import { QUEUE_NAME, cancelChannel, createVideoQueue } from '../queue/video-queue.js';
 import type { VideoJobData, VideoQueue } from '../queue/video-queue.js';
 import { startReconciler } from './reconciler.js';
-import type { PublishOutput } from '../stages/publish.js';
 import { AttemptSuperseded, StageRunError, orderStages, runPipeline } from './stage-runner.js';
 import { prepareAttemptDir, removeVideoDirs } from './work-dirs.js';
 import { claimWorkDir, removeUnlessInUse, startWorkDirSweeper } from './work-dir-sweep.js';

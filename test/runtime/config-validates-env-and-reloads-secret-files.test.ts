@@ -37,6 +37,9 @@ test('an empty environment gives the documented local defaults', () => {
   assert.equal(config.worker.concurrency, 2);
   assert.equal(config.migrateOnStart, true);
   assert.equal(config.s3, undefined);
+  // Unset, `archibald render` renders in its own process.
+  assert.equal(config.apiUrl, undefined);
+  assert.equal(config.apiKey, undefined);
   assert.match(config.version, /^\d+\.\d+\.\d+/);
 });
 
@@ -107,6 +110,34 @@ test('the schema module lists every variable with a description, marking secrets
   assert.deepEqual(configVariableNames, Object.keys(configSchema.properties));
   for (const v of configVariables) assert.ok(v.description.length > 10, `${v.name} has no description`);
   const secrets = configVariables.filter((v) => v.secret).map((v) => v.name);
-  for (const name of ['DATABASE_URL', 'DATABASE_PASSWORD', 'REDIS_PASSWORD', 'ANTHROPIC_API_KEY'])
+  for (const name of [
+    'DATABASE_URL',
+    'DATABASE_PASSWORD',
+    'REDIS_PASSWORD',
+    'ANTHROPIC_API_KEY',
+    'ARCHIBALD_API_KEY',
+  ])
     assert.ok(secrets.includes(name as never), `${name} not marked secret`);
+});
+
+test('defaults passed to the loader stand in for unset variables, and the environment overrides them', () => {
+  const config = loadConfig({ PORT: '9000' }, { PORT: '0', LOG_LEVEL: 'warn' });
+  assert.equal(config.port, 9000);
+  assert.equal(config.logLevel, 'warn');
+  assert.throws(() => loadConfig({}, { PORT: 'http' }), /PORT="http": must be an integer/);
+});
+
+test('API_URL and ARCHIBALD_API_KEY configure archibald render, the key shown only as [secret]', () => {
+  const config = loadConfig({ API_URL: 'https://api.example.com/', ARCHIBALD_API_KEY: 'ak_hidden' });
+  assert.equal(config.apiUrl, 'https://api.example.com');
+  assert.equal(config.apiKey?.value(), 'ak_hidden');
+  assert.ok(!JSON.stringify(config).includes('ak_hidden'));
+  const error = issuesOf({
+    API_URL: 'ftp://x',
+    ARCHIBALD_API_KEY: 'ak_hidden',
+    ARCHIBALD_API_KEY_FILE: '/x',
+  });
+  assert.ok(!error.message.includes('ak_hidden'), error.message);
+  assert.match(error.message, /API_URL="ftp:\/\/x": must match/);
+  assert.match(error.message, /ARCHIBALD_API_KEY="\[secret\]": set either/);
 });

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { FINAL_STATUSES } from '../../db/videos.js';
+import { FINAL_STATUSES } from '../../pipeline/stage.js';
 import type { VideoWithStages } from '../../db/videos.js';
 import { caller } from '../../security/auth.js';
 import type { ApiContext } from '../context.js';

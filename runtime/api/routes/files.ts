@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { caller } from '../../security/auth.js';
 import type { ApiContext } from '../context.js';
-import { HttpError } from '../errors.js';
+import { HttpError } from '../../http-error.js';
 import { parseRange } from '../range.js';
 import { ErrorBody, VideoIdParams } from '../schemas.js';
 import { videoKeys } from '../../stages/publish.js';

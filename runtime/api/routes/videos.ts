@@ -7,9 +7,9 @@ import type { VideoWithStages } from '../../db/videos.js';
 import { enqueueVideo, publishCancel, removeQueuedJob } from '../../queue/video-queue.js';
 import { caller } from '../../security/auth.js';
 import type { VideoSpec } from '../../pipeline/stage.js';
-import { DURATION_LIMITS } from '../../pipeline/stage.js';
+import { VIDEO_DEFAULTS } from '../../pipeline/stage.js';
 import type { ApiContext } from '../context.js';
-import { HttpError } from '../errors.js';
+import { HttpError } from '../../http-error.js';
 import {
   CreateVideoBody,
   ErrorBody,
@@ -70,21 +70,18 @@ export async function videoRoutes(scope: FastifyInstance, ctx: ApiContext): Prom
       const key = caller(request);
       const body = request.body;
       const id = randomUUID();
+      // The validator has filled in every default (VIDEO_DEFAULTS, through the schema).
+      const { idempotencyKey, seed, ...asked } = body;
       const spec: VideoSpec = {
-        topic: body.topic,
-        durationSeconds: body.durationSeconds ?? DURATION_LIMITS.default,
-        aspect: body.aspect ?? '16:9',
-        resolution: body.resolution ?? '720p',
-        voice: body.voice ?? 'slt',
-        style: body.style ?? 'calm',
-        burnCaptions: body.burnCaptions ?? true,
-        seed: body.seed ?? id.replace(/-/g, '').slice(0, 16),
+        ...VIDEO_DEFAULTS,
+        ...asked,
+        seed: seed ?? id.replace(/-/g, '').slice(0, 16),
       };
-      const fingerprint = requestFingerprint(spec, body.seed !== undefined);
+      const fingerprint = requestFingerprint(spec, seed !== undefined);
       const { video, created, storedFingerprint } = await createVideo(ctx.db.primary, {
         id,
         apiKeyId: key.id,
-        ...(body.idempotencyKey ? { idempotencyKey: body.idempotencyKey } : {}),
+        ...(idempotencyKey ? { idempotencyKey } : {}),
         spec,
         requestFingerprint: fingerprint,
       });
@@ -92,7 +89,7 @@ export async function videoRoutes(scope: FastifyInstance, ctx: ApiContext): Prom
       if (!created && storedFingerprint && storedFingerprint !== fingerprint)
         throw new HttpError(
           422,
-          `idempotencyKey ${JSON.stringify(body.idempotencyKey)} was already used for a different request ` +
+          `idempotencyKey ${JSON.stringify(idempotencyKey)} was already used for a different request ` +
             `(video ${video.id}); send the same request to get that video, or use a new key`,
         );
       if (created || video.status === 'queued') {
@@ -103,7 +100,7 @@ export async function videoRoutes(scope: FastifyInstance, ctx: ApiContext): Prom
           request.log.error({ err: error, videoId: video.id }, 'could not queue the video');
           // With an idempotencyKey the row stays queued: the caller's replay queues it (above).
           // Without one nothing could ever queue it again, so it must not stay queued forever.
-          if (created && !body.idempotencyKey)
+          if (created && !idempotencyKey)
             await failVideo(ctx.db.primary, video.id, {
               stage: null,
               message: 'could not be queued',
@@ -112,7 +109,7 @@ export async function videoRoutes(scope: FastifyInstance, ctx: ApiContext): Prom
             );
           throw new HttpError(
             503,
-            body.idempotencyKey
+            idempotencyKey
               ? 'the queue is unavailable; retry later with the same idempotencyKey'
               : 'the queue is unavailable; retry later',
           );

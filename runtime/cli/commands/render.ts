@@ -1,17 +1,32 @@
 /**
- * `archibald render "<topic>"`: renders one video. With API_URL set it submits through the API
- * (ARCHIBALD_API_KEY authenticates) and downloads the result; otherwise it runs the pipeline in
- * this process. Shows a progress bar with the current stage and ends with a one-line summary.
+ * `archibald render "<topic>"`: renders one video. With API_URL configured it submits through the
+ * API (ARCHIBALD_API_KEY authenticates) and downloads the result; otherwise it runs the pipeline in
+ * this process. The flags make the API's request body, validated with the API's own validator
+ * (so the defaults are the API's: VIDEO_DEFAULTS). Shows a progress bar with the current stage and
+ * ends with a one-line summary.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { closeConfig } from '../../config/load.js';
-import { StageError } from '../../pipeline/stage.js';
+import {
+  ASPECTS,
+  DURATION_LIMITS,
+  RESOLUTIONS,
+  StageError,
+  STYLES,
+  VIDEO_DEFAULTS,
+  VOICES,
+} from '../../pipeline/stage.js';
 import { renderThroughApi } from '../../render/api-client.js';
 import { renderInProcess } from '../../render/in-process.js';
 import { ProgressLine } from '../../render/progress-line.js';
-import { defaultOutputName, renderSpec, RenderRequestError, type RenderFlags } from '../../render/request.js';
+import {
+  defaultOutputName,
+  renderRequest,
+  RenderRequestError,
+  type RenderFlags,
+} from '../../render/request.js';
 import { describeVideo } from '../../render/summary.js';
 import { stageOptions } from '../../worker/pipeline-stages.js';
 import { CliError, configOrExit } from '../run.js';
@@ -20,6 +35,8 @@ interface RenderCommandFlags extends RenderFlags {
   out?: string;
 }
 
+const choices = (values: readonly string[], fallback: string) => `${values.join(', ')} (default ${fallback})`;
+
 export function renderCommand(program: Command): void {
   program
     .command('render')
@@ -27,18 +44,24 @@ export function renderCommand(program: Command): void {
       'render one video: through the API when API_URL is set (with ARCHIBALD_API_KEY), else in this process',
     )
     .argument('<topic>', 'what the meditation is about (1-200 characters)')
-    .option('--duration <seconds>', 'length in seconds, 15-600', '60')
-    .option('--aspect <ratio>', '16:9, 9:16 or 1:1', '16:9')
-    .option('--resolution <name>', '720p or 1080p', '720p')
-    .option('--voice <name>', 'flite voice: slt, awb, kal, kal16, rms', 'slt')
-    .option('--style <name>', 'calm, sleep, focus or gratitude', 'calm')
+    // No commander defaults: what a flag leaves out, the API's schema fills in (VIDEO_DEFAULTS).
+    .option(
+      '--duration <seconds>',
+      `length in seconds, ${DURATION_LIMITS.min}-${DURATION_LIMITS.max} (default ${VIDEO_DEFAULTS.durationSeconds})`,
+    )
+    .option('--aspect <ratio>', choices(ASPECTS, VIDEO_DEFAULTS.aspect))
+    .option('--resolution <name>', choices(RESOLUTIONS, VIDEO_DEFAULTS.resolution))
+    .option('--voice <name>', `flite voice: ${choices(VOICES, VIDEO_DEFAULTS.voice)}`)
+    .option('--style <name>', choices(STYLES, VIDEO_DEFAULTS.style))
     .option('--seed <text>', 'seed for every choice (same seed, same video)')
+    // Both forms, so that neither sets a default of its own.
+    .option('--burn-captions', `draw the captions on the picture (default ${VIDEO_DEFAULTS.burnCaptions})`)
     .option('--no-burn-captions', 'do not draw the captions on the picture (the .vtt is still written)')
     .option('--out <file>', 'where to write the MP4 (default: <topic>.mp4 here)')
     .action(async (topic: string, flags: RenderCommandFlags) => {
       let spec;
       try {
-        spec = renderSpec(topic, flags);
+        spec = renderRequest(topic, flags);
       } catch (error) {
         if (error instanceof RenderRequestError) throw new CliError(error.message, 2);
         throw error;
@@ -46,47 +69,41 @@ export function renderCommand(program: Command): void {
       const out = resolve(flags.out ?? defaultOutputName(spec.topic));
       if (!out.toLowerCase().endsWith('.mp4')) throw new CliError('--out must name an .mp4 file', 2);
 
+      const config = configOrExit();
       const controller = new AbortController();
       const interrupt = () => controller.abort(new Error('interrupted'));
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
       const bar = new ProgressLine();
       const started = performance.now();
-      const apiUrl = process.env.API_URL;
       try {
-        if (apiUrl) {
-          const apiKey = process.env.ARCHIBALD_API_KEY;
-          if (!apiKey) {
+        if (config.apiUrl) {
+          if (!config.apiKey) {
             throw new CliError(
-              'API_URL is set, so render goes through the API: set ARCHIBALD_API_KEY to a key from `archibald keys create`',
+              'API_URL is set, so render goes through the API: set ARCHIBALD_API_KEY (or ARCHIBALD_API_KEY_FILE) to a key from `archibald keys create`',
               2,
             );
           }
-          console.error(`rendering "${spec.topic}" through ${apiUrl}`);
+          console.error(`rendering "${spec.topic}" through ${config.apiUrl}`);
           await renderThroughApi({
-            apiUrl,
-            apiKey,
+            apiUrl: config.apiUrl,
+            apiKey: config.apiKey.value(),
             spec,
             out,
             signal: controller.signal,
             onProgress: (s, p) => bar.update(s, p),
           });
         } else {
-          const config = configOrExit();
-          try {
-            console.error(`rendering "${spec.topic}" in this process`);
-            await renderInProcess({
-              spec: { ...spec, seed: spec.seed ?? defaultOutputName(spec.topic) },
-              options: stageOptions(config),
-              workRoot: config.workDir,
-              out,
-              signal: controller.signal,
-              log: pino({ level: 'warn' }),
-              onProgress: (s, p) => bar.update(s, p),
-            });
-          } finally {
-            closeConfig(config);
-          }
+          console.error(`rendering "${spec.topic}" in this process`);
+          await renderInProcess({
+            spec: { ...spec, seed: spec.seed ?? defaultOutputName(spec.topic) },
+            options: stageOptions(config),
+            workRoot: config.workDir,
+            out,
+            signal: controller.signal,
+            log: pino({ level: 'warn' }),
+            onProgress: (s, p) => bar.update(s, p),
+          });
         }
         bar.done();
         const seconds = (performance.now() - started) / 1000;
@@ -100,6 +117,7 @@ export function renderCommand(program: Command): void {
       } finally {
         process.off('SIGINT', interrupt);
         process.off('SIGTERM', interrupt);
+        closeConfig(config);
       }
     });
 }
