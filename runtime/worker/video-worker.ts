@@ -34,6 +34,7 @@ import {
   updateProgress,
 } from '../db/videos.js';
 import type { Metrics } from '../metrics/registry.js';
+import { AttemptSuperseded, StageRunError, orderStages, runStages } from '../pipeline/run-stages.js';
 import type { Stage } from '../pipeline/stage.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import type { RedisClient } from '../queue/connection.js';
@@ -41,7 +42,7 @@ import { QUEUE_NAME, cancelChannel, createVideoQueue } from '../queue/video-queu
 import type { VideoJobData, VideoQueue } from '../queue/video-queue.js';
 import { startReconciler } from './reconciler.js';
 import type { PublishOutput } from '../stages/publish.js';
-import { AttemptSuperseded, StageRunError, orderStages, runPipeline } from './stage-runner.js';
+import { postgresRecorder, stageMetrics } from './stage-records.js';
 import { prepareAttemptDir, removeVideoDirs } from './work-dirs.js';
 import { claimWorkDir, removeUnlessInUse, startWorkDirSweeper } from './work-dir-sweep.js';
 
@@ -59,6 +60,8 @@ export class JobAbort extends Error {
 }
 
 const CANCEL_POLL_MS = 2000;
+/** Progress within a stage is written to Postgres and BullMQ at most this often. */
+const PROGRESS_INTERVAL_MS = 500;
 
 export interface VideoWorkerOptions {
   config: Config;
@@ -313,17 +316,16 @@ export class VideoWorker {
       const workDir = await prepareAttemptDir(config.workDir, videoId, token, [...new Set(seedFrom)]);
       await claimWorkDir(workDir);
       log.info('job started');
-      const result = await runPipeline(this.stages, {
-        pool,
+      const result = await runStages(this.stages, {
         videoId,
         spec: video.spec,
-        attempt,
-        token,
         workDir,
         signal: controller.signal,
         log,
-        metrics,
-        onProgress: async (percent, stage, costUsd) => {
+        recorder: postgresRecorder(pool, videoId, { number: attempt, token }),
+        metrics: stageMetrics(metrics),
+        progressIntervalMs: PROGRESS_INTERVAL_MS,
+        onProgress: async ({ percent, stage, costUsd }) => {
           if (!(await updateProgress(pool, videoId, token, percent, costUsd))) return superseded();
           await job.updateProgress({ percent: Math.round(percent * 10) / 10, stage });
         },
