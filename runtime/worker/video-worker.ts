@@ -325,9 +325,12 @@ export class VideoWorker {
         recorder: postgresRecorder(pool, videoId, { number: attempt, token }),
         metrics: stageMetrics(metrics),
         progressIntervalMs: PROGRESS_INTERVAL_MS,
-        onProgress: async ({ percent, stage, costUsd }) => {
+        onProgress: async ({ percent: exact, stage, costUsd }) => {
+          // One value in both places: event streams get it from BullMQ and from the row, and a
+          // rounded 53.6 followed by the row's 53.57143 read as progress going backwards.
+          const percent = Math.round(exact * 10) / 10;
           if (!(await updateProgress(pool, videoId, token, percent, costUsd))) return superseded();
-          await job.updateProgress({ percent: Math.round(percent * 10) / 10, stage });
+          await job.updateProgress({ percent, stage });
         },
       });
       const publish = result.outputs.publish as PublishOutput | undefined;
