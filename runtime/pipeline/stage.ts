@@ -1,8 +1,8 @@
 /**
  * The pipeline's contract: what a video request asks for, and the interface every stage
- * implements. The worker runs stages in `STAGE_ORDER`; each stage reads the outputs of the stages
- * before it and returns its own, which the worker stores on the job so that a retry skips the
- * stages that already completed.
+ * implements. The stage loop (run-stages.ts) runs stages in `STAGE_ORDER`; each stage reads the
+ * outputs of the stages before it and returns its own, which the worker stores on the job so that a
+ * retry skips the stages that already completed.
  */
 import type { Logger } from 'pino';
 
@@ -74,7 +74,7 @@ export interface StageContext {
   readonly signal: AbortSignal;
   /** Outputs of the stages that already ran for this job, by stage name. */
   readonly outputs: Readonly<Partial<Record<StageName, unknown>>>;
-  /** Progress within this stage, 0..1; the worker maps it onto the job's overall progress. */
+  /** Progress within this stage, 0..1; the stage loop maps it onto the run's overall progress. */
   progress(fraction: number): void;
   /** Records provider spend for this video (priced tokens, characters, images). */
   addCost(provider: string, usd: number): void;

@@ -1,16 +1,17 @@
 /**
  * Renders one video in this process, without queue or database: the pipeline's stages up to
- * assembly, then the MP4 and its WebVTT captions are moved to the requested path.
+ * assembly through the same stage loop as the worker (nothing recorded, nothing reused), then the
+ * MP4 and its WebVTT captions are moved to the requested path.
  */
 import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { StageContext, StageName, VideoSpec } from '../pipeline/stage.js';
+import { runStages } from '../pipeline/run-stages.js';
+import type { StageName, VideoSpec } from '../pipeline/stage.js';
 import { createStages, type RenderOptions } from '../pipeline/stages.js';
 import type { AssembleOutput } from '../stages/assemble.js';
 import type { CaptionsOutput } from '../stages/captions.js';
-import { overallPercent } from './stage-weights.js';
 
 export interface InProcessRender {
   spec: VideoSpec;
@@ -25,26 +26,17 @@ export interface InProcessRender {
 
 export async function renderInProcess(request: InProcessRender): Promise<{ file: string; captions: string }> {
   const stages = createStages(request.options).filter((s) => s.name !== 'publish');
-  const names = stages.map((s) => s.name);
   await mkdir(request.workRoot, { recursive: true });
   const workDir = await mkdtemp(join(request.workRoot, 'render-'));
-  const outputs: Partial<Record<StageName, unknown>> = {};
-  const videoId = randomUUID();
   try {
-    for (const stage of stages) {
-      request.onProgress(stage.name, overallPercent(names, stage.name, 0));
-      const ctx: StageContext = {
-        videoId,
-        spec: request.spec,
-        workDir,
-        signal: request.signal,
-        outputs,
-        progress: (f) => request.onProgress(stage.name, overallPercent(names, stage.name, f)),
-        addCost: () => {},
-        log: request.log.child({ stage: stage.name }),
-      };
-      outputs[stage.name] = await stage.run(ctx);
-    }
+    const { outputs } = await runStages(stages, {
+      videoId: randomUUID(),
+      spec: request.spec,
+      workDir,
+      signal: request.signal,
+      log: request.log,
+      onProgress: ({ stage, percent }) => request.onProgress(stage, percent),
+    });
     const video = outputs.assemble as AssembleOutput;
     const captions = outputs.captions as CaptionsOutput;
     const captionsOut = request.out.replace(/\.mp4$/i, '') + '.vtt';

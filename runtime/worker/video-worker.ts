@@ -34,13 +34,14 @@ import {
   updateProgress,
 } from '../db/videos.js';
 import type { Metrics } from '../metrics/registry.js';
+import { AttemptSuperseded, StageRunError, orderStages, runStages } from '../pipeline/run-stages.js';
 import type { PublishOutput, Stage } from '../pipeline/stage.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import type { RedisClient } from '../queue/connection.js';
 import { QUEUE_NAME, cancelChannel, createVideoQueue } from '../queue/video-queue.js';
 import type { VideoJobData, VideoQueue } from '../queue/video-queue.js';
 import { startReconciler } from './reconciler.js';
-import { AttemptSuperseded, StageRunError, orderStages, runPipeline } from './stage-runner.js';
+import { postgresRecorder, stageMetrics } from './stage-records.js';
 import { prepareAttemptDir, removeVideoDirs } from './work-dirs.js';
 import { claimWorkDir, removeUnlessInUse, startWorkDirSweeper } from './work-dir-sweep.js';
 
@@ -58,6 +59,8 @@ export class JobAbort extends Error {
 }
 
 const CANCEL_POLL_MS = 2000;
+/** Progress within a stage is written to Postgres and BullMQ at most this often. */
+const PROGRESS_INTERVAL_MS = 500;
 
 export interface VideoWorkerOptions {
   config: Config;
@@ -312,19 +315,21 @@ export class VideoWorker {
       const workDir = await prepareAttemptDir(config.workDir, videoId, token, [...new Set(seedFrom)]);
       await claimWorkDir(workDir);
       log.info('job started');
-      const result = await runPipeline(this.stages, {
-        pool,
+      const result = await runStages(this.stages, {
         videoId,
         spec: video.spec,
-        attempt,
-        token,
         workDir,
         signal: controller.signal,
         log,
-        metrics,
-        onProgress: async (percent, stage, costUsd) => {
+        recorder: postgresRecorder(pool, videoId, { number: attempt, token }),
+        metrics: stageMetrics(metrics),
+        progressIntervalMs: PROGRESS_INTERVAL_MS,
+        onProgress: async ({ percent: exact, stage, costUsd }) => {
+          // One value in both places: event streams get it from BullMQ and from the row, and a
+          // rounded 53.6 followed by the row's 53.57143 read as progress going backwards.
+          const percent = Math.round(exact * 10) / 10;
           if (!(await updateProgress(pool, videoId, token, percent, costUsd))) return superseded();
-          await job.updateProgress({ percent: Math.round(percent * 10) / 10, stage });
+          await job.updateProgress({ percent, stage });
         },
       });
       const publish = result.outputs.publish as PublishOutput | undefined;

@@ -1,14 +1,16 @@
 /**
- * Runs pipeline stages in order with a real StageContext, the way the worker does, for the tests
- * and the benchmark that drive stages directly. The work directory is removed afterwards, whether
- * the run succeeded, failed or was cancelled.
+ * The pipeline's stage loop (runtime/pipeline/run-stages.ts) as the tests and the render benchmark
+ * drive it: a temporary work directory, removed afterwards whether the run succeeded, failed or was
+ * cancelled; a silent log; every progress report kept; stored outputs handed in as an earlier
+ * attempt's.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
-import type { Stage, StageContext, StageName, VideoSpec } from '../../runtime/pipeline/stage.js';
+import { runStages as runStageLoop, type StageRecorder } from '../../runtime/pipeline/run-stages.js';
+import type { Stage, StageName, VideoSpec } from '../../runtime/pipeline/stage.js';
 import { STANDARD_VIDEO } from '../../runtime/render/request.js';
 
 export const standardSpec: VideoSpec = { ...STANDARD_VIDEO, seed: 'standard' };
@@ -17,17 +19,22 @@ export interface StageRun {
   videoId: string;
   workDir: string;
   outputs: Partial<Record<StageName, unknown>>;
+  /** Each stage's progress as the loop reported it: 0 at its start, 1 at its end. */
   progress: Array<{ stage: StageName; fraction: number }>;
 }
 
 export interface RunOptions {
   signal?: AbortSignal;
   videoId?: string;
-  /** Called after each stage with the run so far, before the next stage starts. */
+  /** Called after each stage that ran with the run so far, before the next stage starts. */
   afterStage?: (stage: StageName, run: StageRun) => Promise<void> | void;
   /** Keep the work directory (the caller removes it); by default it is removed at the end. */
   keepWorkDir?: boolean;
   workDir?: string;
+  /**
+   * Outputs from before: of the given stages, an earlier attempt's (reused when still reusable);
+   * of the others, the inputs the given stages read.
+   */
   outputs?: Partial<Record<StageName, unknown>>;
   onProgress?: (stage: StageName, fraction: number) => void;
 }
@@ -40,29 +47,36 @@ export async function runStages(
   const videoId = options.videoId ?? randomUUID();
   const workDir = options.workDir ?? (await mkdtemp(join(tmpdir(), 'archibald-test-job-')));
   await mkdir(workDir, { recursive: true });
-  const run: StageRun = { videoId, workDir, outputs: { ...(options.outputs ?? {}) }, progress: [] };
-  const signal = options.signal ?? new AbortController().signal;
-  const log = pino({ level: 'silent' });
+  const run: StageRun = { videoId, workDir, outputs: {}, progress: [] };
+  const given = new Set(stages.map((s) => s.name));
+  const earlier = Object.entries(options.outputs ?? {}) as Array<[StageName, unknown]>;
+  const recorder: StageRecorder = {
+    completed: async () =>
+      new Map(
+        earlier.filter(([name]) => given.has(name)).map(([name, output]) => [name, { output, costUsd: 0 }]),
+      ),
+    started: async () => true,
+    finished: async () => true,
+  };
   try {
-    for (const stage of stages) {
-      const ctx: StageContext = {
-        videoId,
-        spec,
-        workDir,
-        signal,
-        outputs: run.outputs,
-        progress: (fraction) => {
-          run.progress.push({ stage: stage.name, fraction });
-          options.onProgress?.(stage.name, fraction);
-        },
-        addCost: () => {},
-        log,
-      };
-      const stored = run.outputs[stage.name];
-      if (stored !== undefined && (!stage.isReusable || (await stage.isReusable(stored, ctx)))) continue;
-      run.outputs[stage.name] = await stage.run(ctx);
-      await options.afterStage?.(stage.name, run);
-    }
+    const result = await runStageLoop(stages, {
+      videoId,
+      spec,
+      workDir,
+      signal: options.signal ?? new AbortController().signal,
+      log: pino({ level: 'silent' }),
+      recorder,
+      inputs: Object.fromEntries(earlier.filter(([name]) => !given.has(name))),
+      onProgress: ({ stage, fraction }) => {
+        run.progress.push({ stage, fraction });
+        options.onProgress?.(stage, fraction);
+      },
+      afterStage: async (stage, outputs) => {
+        run.outputs = outputs;
+        await options.afterStage?.(stage, run);
+      },
+    });
+    run.outputs = result.outputs;
     return run;
   } finally {
     if (!options.keepWorkDir) await rm(workDir, { recursive: true, force: true });
