@@ -295,6 +295,19 @@ function productionPackages(): string[] {
     .map(([path]) => path.slice('node_modules/'.length));
 }
 
+/** What scripts/build.sh puts in dist/: the TypeScript, and runtime/'s other files but the Dockerfile. */
+const builtFrom = (path: string): boolean =>
+  path.endsWith('.ts') || (path.startsWith('runtime/') && path !== 'runtime/Dockerfile');
+
+/** The first source file under `dirs` changed after `since` (ms), if any: dist/ would be stale. */
+function newerThan(dirs: string[], since: number): string | undefined {
+  for (const dir of dirs)
+    for (const file of listFiles(join(REPO_ROOT, dir)))
+      if (builtFrom(join(dir, file)) && statSync(join(REPO_ROOT, dir, file)).mtimeMs > since)
+        return join(dir, file);
+  return undefined;
+}
+
 function imageTree(sandbox: Sandbox, image: ImageDefinition): ImageTree {
   const dir = sandbox.mkdir('image/app');
   const binds: { rel: string; source: string }[] = [];
@@ -320,6 +333,8 @@ function imageTree(sandbox: Sandbox, image: ImageDefinition): ImageTree {
     } else if (c.from === 'build' && c.src.startsWith('/app/')) {
       const source = join(REPO_ROOT, c.src.slice('/app/'.length));
       if (!existsSync(source)) throw new Error(`${source} is missing: run npm run build first`);
+      const stale = newerThan(['runtime', 'bin'], statSync(join(REPO_ROOT, 'dist/package.json')).mtimeMs);
+      if (stale) throw new Error(`${stale} is newer than dist/: run npm run build first`);
       mkdirSync(join(dir, rel), { recursive: true, mode: 0o755 });
       binds.push({ rel, source });
     } else if (c.from === undefined) {
