@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dashboards/generated/**', '**/*.json'] },
+  { ignores: ['node_modules/**', 'dist/**', 'dashboards/generated/**', '**/*.json'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, resolved from this package, so it works from any directory.
-import process from 'node:process';
+// Development launcher: runs the TypeScript CLI (bin/archibald.ts) through tsx, resolved from this
+// package, so it works from any directory. tsx is a dev dependency; the image runs the compiled
+// dist/bin/archibald.js instead (npm run build, runtime/Dockerfile).
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../runtime/cli/main.ts');
-process.exitCode = await main(process.argv);
+await import('./archibald.ts');

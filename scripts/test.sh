@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The one test command (npm test): prepares the machine, then type-check, lint, format check and
-# every test under test/ with node's test runner (TypeScript run transpile-only through tsx).
+# The one test command (npm test): prepares the machine, then type-check, the build (dist/, what the
+# image runs; the pod contract tests run it), lint, format check and every test under test/ with
+# node's test runner (the tests themselves run transpile-only through tsx).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-machine.sh
 
 echo "== type-check (tsc --noEmit)"
 npx --no-install tsc --noEmit
+echo "== build (npm run build)"
+bash scripts/build.sh
 echo "== lint (eslint, prettier)"
 npx --no-install eslint --max-warnings 0 .
 npx --no-install prettier --check --log-level warn .

@@ -1,5 +1,6 @@
 /**
- * `archibald`: the runtime's command line (bin/archibald.js runs it through tsx).
+ * `archibald`: the runtime's command line. bin/archibald.ts calls it: compiled to
+ * dist/bin/archibald.js in the image, run through tsx by bin/archibald.js in development.
  */
 import { Command, CommanderError } from 'commander';
 import { keysCommand } from './commands/keys.js';

@@ -8,10 +8,19 @@ import { runPodContract } from './pod.js';
  */
 export function podContractTest(stack: string): void {
   test(
-    `${stack}: the migration Job, API and worker run as rendered, pass their probes and render a video`,
+    `${stack}: the migration Job, API and worker run the compiled image as rendered (uid, HOME, read-only tree), pass their probes and render a 15 s video`,
     { timeout: 480_000 },
     async () => {
-      const { video, s3, localFile } = await runPodContract(stack);
+      const { video, s3, localFile, entrypoint, tmpFiles } = await runPodContract(stack);
+      // The pods ran the compiled CLI the image's ENTRYPOINT names, not TypeScript through tsx.
+      assert.deepEqual(entrypoint, ['node', '--enable-source-maps', '/app/dist/bin/archibald.js']);
+      assert.deepEqual(
+        Object.values(tmpFiles)
+          .flat()
+          .filter((f) => /(^|\/)tsx-/.test(f)),
+        [],
+        "no tsx compile cache in any pod's /tmp",
+      );
       assert.equal(video.status, 'completed');
       const url = video.outputUrl ?? '';
       if (s3) {

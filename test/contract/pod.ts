@@ -9,7 +9,12 @@
  * A pod's filesystem is an overlay of this machine's root made read-only, with the pod's mounts
  * bound in at their rendered paths, an /etc/hosts that resolves the stack's hostnames to the
  * stand-ins, entered with chroot as the rendered user: inside a private mount namespace, so the
- * host is never touched and everything goes away with the process.
+ * host is never touched and everything goes away with the process. The container's command is the
+ * image's ENTRYPOINT (node --enable-source-maps on the compiled dist/bin/archibald.js) with the
+ * rendered args, in an /app assembled from the Dockerfile's COPYs (ImageTree): the compiled output
+ * and the production packages only. Before it starts, the pod's user checks what it can write
+ * (podChecks): not /app, not HOME, not the root, and the temporary directory only when a volume is
+ * mounted there; so anything the runtime writes has to go to a volume the stack mounts.
  *
  * What the test adds to a pod beyond what the stack renders, and what provides it in a cluster:
  * - PATH: the base image's ENV (node:*-bookworm-slim), which runtime/Dockerfile inherits;
@@ -20,7 +25,9 @@
  *   CAs sign ElastiCache's and S3's certificates); never the Postgres CAs, which Node does not trust;
  * - AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY when the service account carries an IRSA role: the
  *   pod identity webhook's AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE, traded with STS by the SDK.
- * The image's /app is this checkout, node is this machine's, and so are ffmpeg and its fonts.
+ * - tini is left out of the ENTRYPOINT when this machine has none (entrypointHere).
+ * The image's /app is this checkout's dist/ and production node_modules (npm run build must have
+ * run), node is this machine's, and so are ffmpeg and its fonts.
  */
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { chmodSync, chownSync, mkdirSync } from 'node:fs';
@@ -98,8 +105,20 @@ export function runtimePods(e: Evaluation): { migrate: RenderedPod; api: Rendere
   };
 }
 
-/** The runtime stage of runtime/Dockerfile: its ENV and the remote files it ADDs. */
-export function imageDefinition(): { env: Record<string, string>; added: { url: string; dest: string }[] } {
+/** What the runtime stage of runtime/Dockerfile puts in the image and how it starts the container. */
+export interface ImageDefinition {
+  readonly env: Record<string, string>;
+  /** Remote files it ADDs. */
+  readonly added: { url: string; dest: string }[];
+  /** COPY instructions: `from` is the build stage (undefined: the build context), paths as written. */
+  readonly copied: { from?: string; src: string; dest: string }[];
+  readonly workdir: string;
+  readonly entrypoint: string[];
+  readonly cmd: string[];
+}
+
+/** The runtime stage of runtime/Dockerfile: its ENV, ADDs, COPYs, WORKDIR, ENTRYPOINT and CMD. */
+export function imageDefinition(): ImageDefinition {
   const text = readFileSync(join(REPO_ROOT, 'runtime/Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
   const stage = text.slice(text.search(/^FROM .* AS runtime$/m));
   // The base image (node:*-bookworm-slim) sets Debian's PATH; the runtime stage inherits it.
@@ -107,6 +126,16 @@ export function imageDefinition(): { env: Record<string, string>; added: { url: 
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
   };
   const added: { url: string; dest: string }[] = [];
+  const copied: { from?: string; src: string; dest: string }[] = [];
+  let workdir = '/';
+  let entrypoint: string[] = [];
+  let cmd: string[] = [];
+  const exec = (form: string): string[] => {
+    const parsed = JSON.parse(form) as unknown;
+    if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string'))
+      throw new Error(`only the exec form of ENTRYPOINT/CMD is modelled: ${form}`);
+    return parsed;
+  };
   for (const line of stage.split('\n')) {
     const [instruction, ...rest] = line.trim().split(/\s+/);
     if (instruction === 'ENV') {
@@ -120,8 +149,17 @@ export function imageDefinition(): { env: Record<string, string>; added: { url: 
       const [url, dest] = operands;
       if (url && dest && /^https:\/\//.test(url)) added.push({ url, dest });
     }
+    if (instruction === 'COPY') {
+      const from = rest.find((r) => r.startsWith('--from='))?.slice('--from='.length);
+      const operands = rest.filter((r) => !r.startsWith('--'));
+      if (operands.length !== 2) throw new Error(`COPY with other than one source is not modelled: ${line}`);
+      copied.push({ ...(from ? { from } : {}), src: operands[0] as string, dest: operands[1] as string });
+    }
+    if (instruction === 'WORKDIR') workdir = rest.join(' ');
+    if (instruction === 'ENTRYPOINT') entrypoint = exec(rest.join(' '));
+    if (instruction === 'CMD') cmd = exec(rest.join(' '));
   }
-  return { env, added };
+  return { env, added, copied, workdir, entrypoint, cmd };
 }
 
 function configMapData(e: Evaluation, name: string): Record<string, string> {
@@ -222,20 +260,125 @@ interface PodMount {
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** Where the checkout appears inside a pod: the image's WORKDIR, wherever the clone lives here. */
-const APP_DIR = '/app';
-
 /**
  * Directories a chrooted process needs from this machine beyond the root filesystem's own content:
- * the kernel's filesystems, and node_modules' real location when it is a link out of the checkout
- * (a git worktree sharing another checkout's packages). The checkout itself is bound at /app, as
- * in the image, so a pod's own mounts (an emptyDir at /tmp) never hide a clone that lives there.
+ * the kernel's filesystems. The image's own files are bound in at /app (ImageTree).
  */
-function hostBinds(): string[] {
-  const tops = new Set(['/proc', '/dev', '/sys']);
-  const modules = realpathSync(join(REPO_ROOT, 'node_modules'));
-  if (!modules.startsWith(REPO_ROOT)) tops.add(`/${modules.split('/').filter(Boolean)[0] as string}`);
-  return [...tops];
+const HOST_BINDS = ['/proc', '/dev', '/sys'];
+
+/**
+ * The image's WORKDIR as a pod sees it, assembled from the runtime stage's COPY instructions:
+ * - the build stage's output (`COPY --from=build /app/dist ./dist`) is this checkout's dist/, which
+ *   `npm run build` wrote (npm test builds before the tests): the pods run the compiled JavaScript;
+ * - the deps stage's node_modules (`npm ci --omit=dev`) is this checkout's node_modules narrowed to
+ *   the lockfile's production packages, each bound in on its own, so a dev dependency (tsx,
+ *   typescript) is missing exactly as it is in the image;
+ * - a COPY from the build context is that path of the checkout.
+ * The tree is root's, as COPY leaves it, and bound read-only: nothing under /app is the pod's to write.
+ */
+interface ImageTree {
+  /** The root-owned directory bound at WORKDIR, holding the mount points. */
+  readonly dir: string;
+  readonly workdir: string;
+  /** Path under WORKDIR → the checkout's directory bound there. */
+  readonly binds: { rel: string; source: string }[];
+  /** What each COPY became, for the pod checks: paths inside the pod. */
+  readonly copied: string[];
+}
+
+function productionPackages(): string[] {
+  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { dev?: boolean; link?: boolean }>;
+  };
+  return Object.entries(lock.packages)
+    .filter(([path, p]) => /^node_modules\/(@[^/]+\/)?[^/@][^/]*$/.test(path) && !p.dev && !p.link)
+    .map(([path]) => path.slice('node_modules/'.length));
+}
+
+/** What scripts/build.sh puts in dist/: the TypeScript, and runtime/'s other files but the Dockerfile. */
+const builtFrom = (path: string): boolean =>
+  path.endsWith('.ts') || (path.startsWith('runtime/') && path !== 'runtime/Dockerfile');
+
+/** The first source file under `dirs` changed after `since` (ms), if any: dist/ would be stale. */
+function newerThan(dirs: string[], since: number): string | undefined {
+  for (const dir of dirs)
+    for (const file of listFiles(join(REPO_ROOT, dir)))
+      if (builtFrom(join(dir, file)) && statSync(join(REPO_ROOT, dir, file)).mtimeMs > since)
+        return join(dir, file);
+  return undefined;
+}
+
+function imageTree(sandbox: Sandbox, image: ImageDefinition): ImageTree {
+  const dir = sandbox.mkdir('image/app');
+  const binds: { rel: string; source: string }[] = [];
+  const copied: string[] = [];
+  const inApp = (dest: string): string => {
+    const path = dest.startsWith('/') ? dest : join(image.workdir, dest);
+    if (!path.startsWith(`${image.workdir}/`))
+      throw new Error(`COPY to ${dest}, outside WORKDIR, is not modelled`);
+    return path.slice(image.workdir.length + 1);
+  };
+  for (const c of image.copied) {
+    const rel = inApp(c.dest);
+    copied.push(join(image.workdir, rel));
+    if (c.from === 'deps' && c.src === '/app/node_modules') {
+      const modules = realpathSync(join(REPO_ROOT, 'node_modules'));
+      for (const name of productionPackages()) {
+        const source = join(modules, name);
+        if (!existsSync(source)) continue; // an optional package for another platform
+        mkdirSync(join(dir, rel, name), { recursive: true, mode: 0o755 });
+        binds.push({ rel: join(rel, name), source });
+      }
+      mkdirSync(join(dir, rel), { recursive: true, mode: 0o755 });
+    } else if (c.from === 'build' && c.src.startsWith('/app/')) {
+      const source = join(REPO_ROOT, c.src.slice('/app/'.length));
+      if (!existsSync(source)) throw new Error(`${source} is missing: run npm run build first`);
+      const stale = newerThan(['runtime', 'bin'], statSync(join(REPO_ROOT, 'dist/package.json')).mtimeMs);
+      if (stale) throw new Error(`${stale} is newer than dist/: run npm run build first`);
+      mkdirSync(join(dir, rel), { recursive: true, mode: 0o755 });
+      binds.push({ rel, source });
+    } else if (c.from === undefined) {
+      const source = join(REPO_ROOT, c.src);
+      if (statSync(source).isDirectory()) mkdirSync(join(dir, rel), { recursive: true, mode: 0o755 });
+      else writeFileSync(join(dir, rel), '', { mode: 0o644 });
+      binds.push({ rel, source });
+    } else {
+      throw new Error(`COPY --from=${c.from} ${c.src} is not modelled`);
+    }
+  }
+  return { dir, workdir: image.workdir, binds, copied };
+}
+
+/**
+ * What the pod's user may and may not write, checked as that user inside the pod before its
+ * command starts: the image tree is root's and not writable; HOME (/nonexistent) does not exist and
+ * cannot be made; with a read-only root, the temporary directory ($TMPDIR, else /tmp) is writable
+ * only when the pod mounts a volume there; every emptyDir and claim mounted is writable.
+ */
+function podChecks(tree: ImageTree, home: string, writableVolumes: string[], readOnlyRoot: boolean): string {
+  // Messages are double-quoted so $found and $tmp expand; the paths in them hold no quotes.
+  const fail = (what: string): string => `{ echo "pod check failed: ${what}" >&2; exit 97; }`;
+  const lines = [
+    ...[tree.workdir, ...tree.copied].flatMap((p) => [
+      `[ "$(stat -c %u ${quote(p)})" = 0 ] || ${fail(`${p} is not owned by root`)}`,
+    ]),
+    `found=$(find ${quote(tree.workdir)} -writable -print -quit)`,
+    `[ -z "$found" ] || ${fail('the image tree is writable: $found')}`,
+    `[ ! -e "$HOME" ] || ${fail(`HOME (${home}) exists`)}`,
+    `! mkdir "$HOME" 2>/dev/null || ${fail(`HOME (${home}) could be created`)}`,
+    ...writableVolumes.map((v) => `[ -w ${quote(v)} ] || ${fail(`the volume at ${v} is not writable`)}`),
+  ];
+  if (readOnlyRoot) {
+    const tmpMounted = writableVolumes.map(quote).join(' ');
+    lines.push(
+      `[ ! -w / ] || ${fail('the root filesystem is writable')}`,
+      `tmp="\${TMPDIR:-/tmp}"; mounted=no`,
+      `for v in ${tmpMounted}; do [ "$v" = "$tmp" ] && mounted=yes; done`,
+      `if [ -w "$tmp" ]; then [ $mounted = yes ] || ${fail('the temporary directory $tmp is writable without a volume')}; ` +
+        `else [ $mounted = no ] || ${fail('the temporary directory $tmp is a volume but not writable')}; fi`,
+    );
+  }
+  return lines.join('\n');
 }
 
 interface Contract {
@@ -246,7 +389,12 @@ interface Contract {
   readonly vault: Map<string, string>;
   readonly secretVolumes: Map<string, Map<string, string>>;
   readonly additions: Record<string, string>;
-  readonly imageEnv: Record<string, string>;
+  readonly image: ImageDefinition;
+  readonly tree: ImageTree;
+  /** The image's ENTRYPOINT as run here (entrypointHere). */
+  readonly entrypoint: string[];
+  /** Every pod's writable volumes, to see afterwards what the runtime wrote where. */
+  readonly written: { pod: string; mountPath: string; source: string }[];
   /** PVCs are shared storage: one directory per claim for every pod that mounts it. */
   readonly claims: Map<string, string>;
 }
@@ -266,6 +414,7 @@ function startPod(ctx: Contract, pod: RenderedPod, args?: string[]): Tracked {
   const owner = fsGroup ?? gid;
 
   const mounts: PodMount[] = [...ctx.imageFiles];
+  const writableVolumes: string[] = [];
   for (const m of c.volumeMounts ?? []) {
     if (m.subPath) throw new Error(`${pod.name}: subPath mounts are not modelled`);
     const volume = pod.spec.volumes?.find((v) => v.name === m.name);
@@ -295,6 +444,10 @@ function startPod(ctx: Contract, pod: RenderedPod, args?: string[]): Tracked {
       throw new Error(`${pod.name}: volume ${volume.name} is of a kind this test does not model`);
     }
     mounts.push({ target: m.mountPath, source, readOnly: m.readOnly === true });
+    if (!volume.secret && m.readOnly !== true) {
+      writableVolumes.push(m.mountPath);
+      ctx.written.push({ pod: id, mountPath: m.mountPath, source });
+    }
   }
   const files = vaultFiles(pod.annotations);
   if (files.size > 0) {
@@ -318,17 +471,19 @@ function startPod(ctx: Contract, pod: RenderedPod, args?: string[]): Tracked {
   const root = ctx.sandbox.mkdir(`pods/${id}/root`);
   const upper = ctx.sandbox.mkdir(`pods/${id}/upper`);
   const work = ctx.sandbox.mkdir(`pods/${id}/overlay-work`);
+  const app = ctx.tree.workdir;
   const lines = [
     'set -e',
     'mount --make-rprivate /',
     `mount -t overlay overlay -o lowerdir=/,upperdir=${quote(upper)},workdir=${quote(work)} ${quote(root)}`,
-    ...hostBinds().map((d) => `mount --rbind ${quote(d)} ${quote(root + d)}`),
-    ...hostBinds()
-      .filter((d) => !['/proc', '/dev', '/sys'].includes(d))
-      .map((d) => `mount -o remount,bind,ro ${quote(root + d)}`),
-    `mkdir -p ${quote(root + APP_DIR)}`,
-    `mount --rbind ${quote(REPO_ROOT)} ${quote(root + APP_DIR)}`,
-    `mount -o remount,bind,ro ${quote(root + APP_DIR)}`,
+    ...HOST_BINDS.map((d) => `mount --rbind ${quote(d)} ${quote(root + d)}`),
+    `mkdir -p ${quote(root + app)}`,
+    `mount --bind ${quote(ctx.tree.dir)} ${quote(root + app)}`,
+    ...ctx.tree.binds.flatMap((b) => {
+      const target = quote(join(root + app, b.rel));
+      return [`mount --bind ${quote(b.source)} ${target}`, `mount -o remount,bind,ro ${target}`];
+    }),
+    `mount -o remount,bind,ro ${quote(root + app)}`,
     `mount --bind ${quote(ctx.hostsFile)} ${quote(`${root}/etc/hosts`)}`,
   ];
   for (const m of mounts) {
@@ -341,20 +496,33 @@ function startPod(ctx: Contract, pod: RenderedPod, args?: string[]): Tracked {
     );
     if (m.readOnly) lines.push(`mount -o remount,bind,ro ${quote(target)}`);
   }
-  if (c.securityContext?.readOnlyRootFilesystem) lines.push(`mount -o remount,ro ${quote(root)}`);
+  const readOnlyRoot = c.securityContext?.readOnlyRootFilesystem === true;
+  if (readOnlyRoot) lines.push(`mount -o remount,ro ${quote(root)}`);
   const groups = fsGroup !== undefined ? [`--groups=${fsGroup}`] : ['--clear-groups'];
+  const asUser = `chroot ${quote(root)} /usr/bin/env -C ${app} setpriv --reuid=${uid} --regid=${gid} ${groups.join(' ')} --`;
+  const home = '/nonexistent';
   lines.push(
-    `exec chroot ${quote(root)} /usr/bin/env -C ${APP_DIR} setpriv --reuid=${uid} --regid=${gid} ${groups.join(' ')} -- ` +
-      [process.execPath, `${APP_DIR}/bin/archibald.js`, ...(args ?? c.args ?? [])].map(quote).join(' '),
+    `${asUser} /bin/sh -ec ${quote(podChecks(ctx.tree, home, writableVolumes, readOnlyRoot))}`,
+    `exec ${asUser} ${[...ctx.entrypoint, ...(args ?? c.args ?? ctx.image.cmd)].map(quote).join(' ')}`,
   );
   const env = {
-    ...containerEnv(ctx.e, c, ctx.imageEnv),
+    ...containerEnv(ctx.e, c, ctx.image.env),
     // The kubelet sets the pod's hostname; HOME is the image user's passwd entry.
     HOSTNAME: id,
-    HOME: '/nonexistent',
+    HOME: home,
     ...ctx.additions,
   };
   return ctx.sandbox.start(id, ctx.sandbox.inNet(['unshare', '--mount', 'sh', '-c', lines.join('\n')]), env);
+}
+
+/**
+ * The image's ENTRYPOINT, without tini when this machine has none: tini only forwards signals to
+ * node, and here every step of a pod's command execs the next, so the test's SIGTERM reaches node.
+ */
+function entrypointHere(entrypoint: string[]): string[] {
+  const [first, ...rest] = entrypoint;
+  if (first && /\/tini$/.test(first) && !existsSync(first)) return rest[0] === '--' ? rest.slice(1) : rest;
+  return entrypoint;
 }
 
 async function waitForExit(p: Tracked, timeoutMs: number, what: string): Promise<void> {
@@ -466,6 +634,10 @@ export interface ContractResult {
   readonly localFile?: { status: number; bytes: number };
   /** Environment the test adds to every pod, with what provides it in a real cluster. */
   readonly additions: Record<string, string>;
+  /** The command the pods ran (the image's ENTRYPOINT as run here). */
+  readonly entrypoint: string[];
+  /** Pod → the files it left in the volume at its temporary directory (/tmp), after the video. */
+  readonly tmpFiles: Record<string, string[]>;
 }
 
 /**
@@ -616,7 +788,10 @@ export async function runPodContract(stack: string): Promise<ContractResult> {
       vault,
       secretVolumes,
       additions,
-      imageEnv: image.env,
+      image,
+      tree: imageTree(sandbox, image),
+      entrypoint: entrypointHere(image.entrypoint),
+      written: [],
       claims: new Map(),
     };
 
@@ -664,6 +839,11 @@ export async function runPodContract(stack: string): Promise<ContractResult> {
         `video ${video.status}: ${JSON.stringify(video.error)}\nworker:\n${worker.output().slice(-6000)}`,
       );
     trace(`video ${video.status} at ${video.outputUrl ?? '?'}`);
+    const tmpFiles: Record<string, string[]> = {};
+    for (const w of ctx.written)
+      if (w.mountPath === (apiEnv.TMPDIR ?? '/tmp')) tmpFiles[w.pod] = listFiles(w.source);
+    trace(`left in /tmp: ${JSON.stringify(tmpFiles)}`);
+    const ran = { additions, entrypoint: ctx.entrypoint, tmpFiles };
     if (s3Dir) {
       // s3rver keeps an object as "<bucket>/<key>._S3rver_object".
       const keys = listFiles(s3Dir)
@@ -672,7 +852,7 @@ export async function runPodContract(stack: string): Promise<ContractResult> {
       return {
         video,
         s3: { bucket: apiEnv.S3_BUCKET as string, cdnBaseUrl: apiEnv.CDN_BASE_URL ?? '', keys },
-        additions,
+        ...ran,
       };
     }
     const file = await http(socket, 'GET', new URL(video.outputUrl ?? '/missing', 'http://pod').pathname, {
@@ -681,7 +861,7 @@ export async function runPodContract(stack: string): Promise<ContractResult> {
     return {
       video,
       localFile: { status: file.status, bytes: Buffer.byteLength(file.body, 'latin1') },
-      additions,
+      ...ran,
     };
   } finally {
     await Promise.all(started.map((p) => p.stop()));
