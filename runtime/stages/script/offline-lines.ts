@@ -18,6 +18,7 @@ export interface StyleLines {
   fallbackTopic: string;
   /** The first line of every script; each names the topic. */
   open: Lines;
+  /** Said in the order written here. */
   settle: Lines;
   /** Breathing instructions that belong together, said in order (in, hold, out). */
   breath: readonly Lines[];
@@ -26,7 +27,7 @@ export interface StyleLines {
   /** A body scan, one `{part}` per line. */
   body: Lines;
   theme: Lines;
-  /** Lines that lead out, before the last one. */
+  /** Lines that lead out, before the last one; said in the order written here. */
   closing: Lines;
   /** The last line of every script; each names the topic. */
   close: Lines;
@@ -97,7 +98,7 @@ export const STYLE_LINES: Record<Style, StyleLines> = {
     body: [
       'Soften your {part}.',
       'Let your {part} rest, easy and still.',
-      'Notice your {part}, and let it be.',
+      'Notice your {part}, and simply let go.',
       'Let any tightness in your {part} ease.',
       'Breathe gently into your {part}.',
       'Allow your {part} to simply rest.',
@@ -122,20 +123,20 @@ export const STYLE_LINES: Record<Style, StyleLines> = {
       'Every part of you can be still.',
     ],
     closing: [
-      'Let your breath find its own rhythm again.',
-      'Begin to notice the sounds around you.',
-      'Move your fingers and toes.',
-      'Slowly bring your awareness back.',
       'Take one more deep breath.',
-      'When you are ready, open your eyes.',
+      'Let your breath find its own rhythm again.',
       'This calm is always here for you.',
       'Thank yourself for this time.',
+      'Begin to notice the sounds around you.',
+      'Slowly bring your awareness back.',
+      'Move your fingers and toes.',
+      'When you are ready, open your eyes.',
     ],
     close: [
       'Carry {topic} with you.',
       'Take this steadiness, and {topic}, into your day.',
       'Come back to {topic} whenever you need.',
-      'Open your eyes, and carry {topic} with you.',
+      'Rise gently, and carry {topic} with you.',
       'Return to your day, with {topic} close at hand.',
       'Thank you for this calm time with {topic}.',
     ],
@@ -211,14 +212,14 @@ export const STYLE_LINES: Record<Style, StyleLines> = {
       'Let sleep find you.',
     ],
     closing: [
+      'Let your breath grow slow and soft.',
       'There is nothing more to do.',
-      'Let yourself drift now.',
+      'No need to come back.',
       'You can let go completely.',
       'Let the quiet hold you.',
+      'Let yourself drift now.',
       'Sleep is close.',
-      'Let your breath grow slow and soft.',
       'Drifting, drifting.',
-      'No need to come back.',
     ],
     close: [
       'Sleep now, with {topic}.',
@@ -304,14 +305,14 @@ export const STYLE_LINES: Record<Style, StyleLines> = {
       'Sharpen the mind, and soften the body.',
     ],
     closing: [
-      'Let the breath return to normal.',
-      'Notice the room around you.',
-      'Feel your feet on the floor again.',
-      'Open your eyes, and look around.',
-      'Sit tall, and stretch if you like.',
       'Take one more clear breath.',
+      'Let the breath return to normal.',
       'Notice how alert you feel.',
       'Your attention is ready.',
+      'Feel your feet on the floor again.',
+      'Notice the room around you.',
+      'Sit tall, and stretch if you like.',
+      'Lift your gaze, and look around.',
     ],
     close: [
       'Take this focus on {topic} back to your work.',
@@ -402,10 +403,10 @@ export const STYLE_LINES: Record<Style, StyleLines> = {
       'Take one more breath of thanks.',
       'Let your hands rest on your heart.',
       'Notice how you feel now.',
-      'Slowly return to the room.',
       'Let the warmth stay with you.',
-      'Smile, if you like.',
       'Thank yourself for giving this time.',
+      'Smile, if you like.',
+      'Slowly return to the room.',
       'Open your eyes softly, when ready.',
     ],
     close: [
@@ -413,7 +414,7 @@ export const STYLE_LINES: Record<Style, StyleLines> = {
       'Carry this gratitude for {topic} into your day.',
       'Go gently, grateful for {topic}.',
       'Let thanks for {topic} stay with you.',
-      'Open your eyes, and take your thanks for {topic} with you.',
+      'Take your thanks for {topic} with you.',
       'With thanks, for you and for {topic}.',
       'With thanks for {topic}.',
     ],

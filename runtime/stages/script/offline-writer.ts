@@ -12,7 +12,7 @@
 import type { Style, VideoSpec } from '../../pipeline/stage.js';
 import { seededRandom, type SeededRandom } from '../seeded-random.js';
 import type { ScriptDocument, ScriptSection, SectionKind } from './document.js';
-import { countWords, estimatedSpeechSeconds, speechFits, wordBudget } from './document.js';
+import { countWords as countWordsOf, estimatedSpeechSeconds, speechFits, wordBudget } from './document.js';
 import { BODY_PARTS, STYLE_LINES, type StyleLines } from './offline-lines.js';
 import type { ScriptWriter } from './writer.js';
 
@@ -136,6 +136,18 @@ export class OfflineScriptWriter implements ScriptWriter {
 
 const MAX_DRAWS = 16;
 
+/** Word counts of lines, remembered: the pools are small and every draw counts them again. */
+const wordCounts = new Map<string, number>();
+function countWords(line: string): number {
+  let count = wordCounts.get(line);
+  if (count === undefined) {
+    if (wordCounts.size > 20_000) wordCounts.clear();
+    count = countWordsOf(line);
+    wordCounts.set(line, count);
+  }
+  return count;
+}
+
 interface Composed {
   sections: ScriptSection[];
   written: number;
@@ -177,11 +189,18 @@ function compose(
     };
     if (kind === 'settle') say([opening]);
     const stream = streamFor(kind, pools, fromTopic ? phrase : undefined, target, random);
-    const said = countWords(lines.join(' '));
+    const said = lines.reduce((sum, line) => sum + countWords(line), 0);
     // The opening and closing lines already give their sections a line; others need at least one.
     const needed = kind === 'settle' || kind === 'close' ? 0 : 1;
     const reserved = kind === 'close' ? countWords(closing) : 0;
-    say(fill(stream, target - said - reserved, needed, () => previous));
+    const drawn = fill(stream, target - said - reserved, needed, () => previous);
+    // Settling in and leading out follow their pool's order (eyes close before the breath, the
+    // breath comes back before the eyes open), unless a long section says a line twice.
+    const order = kind === 'settle' ? pools.settle : kind === 'close' ? pools.closing : undefined;
+    if (order && new Set(drawn).size === drawn.length) {
+      drawn.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    }
+    say(drawn);
     if (kind === 'close') say([closing]);
     written += lines.reduce((sum, line) => sum + countWords(line), 0);
     const pauseAfterSeconds = pauseFor(style, kind, index);
@@ -320,8 +339,14 @@ function withReminders(stream: Stream, pools: StyleLines, target: number, random
   };
 }
 
+/**
+ * A template with the topic in it. A topic with a comma of its own ("rest, tea, and quiet", "the
+ * question, how do I rest") is closed with a comma when the sentence goes on after it.
+ */
 function withTopic(template: string, topic: string): string {
-  const line = template.replaceAll('{topic}', topic);
+  const line = template
+    .replaceAll('{topic}', topic.includes(',') ? `${topic},` : topic)
+    .replace(/,(?=[.,:?])/g, '');
   return line.charAt(0).toUpperCase() + line.slice(1);
 }
 
@@ -371,6 +396,8 @@ const MAX_WORD_CHARACTERS = 20;
  *   letters flite cannot say (it speaks English: only the Latin script), was mostly symbols,
  *   is longer than eight words or 60 characters, or has a word over 20 characters or a number
  *   of five digits or more.
+ * - A question ("how do I rest?") becomes "the question, how do I rest", and a sentence ("I
+ *   can't sleep") "the thought, I can't sleep".
  * - Case, as inside a sentence: a shouted topic ("MORNING CALM") and a title ("Morning Calm")
  *   are lowercased, and so is a first word written as at the start of a sentence ("Morning
  *   calm"); "I" stays "I", and other capitals (names, acronyms: "walk in Paris", "ADHD") stay.
@@ -408,8 +435,20 @@ export function topicPhrase(topic: string): string | undefined {
   ) {
     return undefined;
   }
-  return inSentenceCase(words).join(' ');
+  const phrase = inSentenceCase(words).join(' ');
+  // A question or a sentence is framed, so that "Carry {topic} with you" still reads.
+  const first = (words[0] as string).toLowerCase().replace(/,$/, '');
+  if (QUESTION_WORDS.has(first)) return `the question, ${phrase}`;
+  if (SENTENCE_WORDS.has(first)) return `the thought, ${phrase}`;
+  return phrase;
 }
+
+const QUESTION_WORDS = new Set(
+  'how what why when where who which can could should would will do does did is are am'.split(' '),
+);
+const SENTENCE_WORDS = new Set(
+  "i i'm i've i'll i'd you you're we we're they they're my it's there's let's".split(' '),
+);
 
 const SMALL_WORDS = new Set([
   'a',
