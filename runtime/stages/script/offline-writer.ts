@@ -438,16 +438,17 @@ export function topicPhrase(topic: string): string | undefined {
   const phrase = inSentenceCase(words).join(' ');
   // A question or a sentence is framed, so that "Carry {topic} with you" still reads.
   const first = (words[0] as string).toLowerCase().replace(/,$/, '');
-  if (QUESTION_WORDS.has(first)) return `the question, ${phrase}`;
+  const asked = /\?[\s\p{P}]*$/u.test(text);
+  if (QUESTION_WORDS.has(first) || (asked && AUXILIARY_WORDS.has(first))) return `the question, ${phrase}`;
   if (SENTENCE_WORDS.has(first)) return `the thought, ${phrase}`;
   return phrase;
 }
 
-const QUESTION_WORDS = new Set(
-  'how what why when where who which can could should would will do does did is are am'.split(' '),
-);
+const QUESTION_WORDS = new Set('how what why when where who which'.split(' '));
+/** A question only when asked with a question mark: "do nothing" is not one, "do I rest?" is. */
+const AUXILIARY_WORDS = new Set('can could should would will do does did is are am'.split(' '));
 const SENTENCE_WORDS = new Set(
-  "i i'm i've i'll i'd you you're we we're they they're my it's there's let's".split(' '),
+  "i i'm i've i'll i'd you you're we we're they they're it's there's".split(' '),
 );
 
 const SMALL_WORDS = new Set([
