@@ -28,6 +28,29 @@ type Plan = ReadonlyArray<readonly [SectionKind, number]>;
  * long focus and gratitude scripts add a short body scan of their own.
  */
 function planFor(style: Style, targetWords: number): Plan {
+  const base = basePlan(style, targetWords);
+  if (targetWords < TWO_ROUNDS_FROM_WORDS) return base;
+  // A long script goes round twice: breathing, then the middle sections, and again.
+  const [settle, breath, ...rest] = base as Array<readonly [SectionKind, number]>;
+  const close = rest.pop() as readonly [SectionKind, number];
+  const round: Plan = [
+    [breath?.[0] ?? 'breath', (breath?.[1] ?? 0) / 2],
+    ...rest.map(([k, s]) => [k, s / 2] as const),
+  ];
+  return [settle as readonly [SectionKind, number], ...round, ...round, close];
+}
+
+/** From about three and a half minutes. */
+const TWO_ROUNDS_FROM_WORDS = 300;
+
+/**
+ * Words at most for the lines a section draws (besides the opening and closing): settling in,
+ * a run of breathing and leading out stay short in a long script, which gives the rest to the
+ * body scan and the theme.
+ */
+const MAX_SECTION_WORDS: Partial<Record<SectionKind, number>> = { settle: 55, breath: 45, close: 30 };
+
+function basePlan(style: Style, targetWords: number): Plan {
   const short = targetWords < 45;
   const long = targetWords >= 150;
   switch (style) {
@@ -176,6 +199,7 @@ function compose(
 
   let previous: string | undefined;
   let written = 0;
+  const streams = new Map<SectionKind, Stream>();
   const sections: ScriptSection[] = plan.map(([kind, share], index) => {
     // Each section aims at its share of what is still unwritten, so rounding never accumulates;
     // the closing line is always said, so it is set aside first.
@@ -188,12 +212,16 @@ function compose(
       previous = more.at(-1) ?? previous;
     };
     if (kind === 'settle') say([opening]);
-    const stream = streamFor(kind, pools, fromTopic ? phrase : undefined, target, random);
+    // One stream per kind for the whole script, so that a second round goes on through the pools.
+    const stream =
+      streams.get(kind) ?? streamFor(kind, pools, fromTopic ? phrase : undefined, target, random);
+    streams.set(kind, stream);
     const said = lines.reduce((sum, line) => sum + countWords(line), 0);
     // The opening and closing lines already give their sections a line; others need at least one.
     const needed = kind === 'settle' || kind === 'close' ? 0 : 1;
     const reserved = kind === 'close' ? countWords(closing) : 0;
-    const drawn = fill(stream, target - said - reserved, needed, () => previous);
+    const wanted = Math.min(target - said - reserved, MAX_SECTION_WORDS[kind] ?? Infinity);
+    const drawn = fill(stream, wanted, needed, () => previous);
     // Settling in and leading out follow their pool's order (eyes close before the breath, the
     // breath comes back before the eyes open), unless a long section says a line twice.
     const order = kind === 'settle' ? pools.settle : kind === 'close' ? pools.closing : undefined;
