@@ -18,6 +18,7 @@ import {
   topicPhrase,
 } from '../../runtime/stages/script/offline-writer.js';
 import { STYLE_LINES } from '../../runtime/stages/script/offline-lines.js';
+import { seededRandom } from '../../runtime/stages/seeded-random.js';
 import { standardSpec } from './stage-runner.js';
 
 const writer = new OfflineScriptWriter();
@@ -62,7 +63,10 @@ const TOPICS: ReadonlyArray<readonly [string, string | undefined]> = [
   ['1234567', undefined],
   // Markup is neutralised, not refused.
   ['<script>alert(1)</script>', 'script alert 1 script'],
-  ['!!!!!!!!!! calm', undefined],
+  ['!!!!!!!!!! calm...', 'calm'],
+  ['A walk by the sea', 'a walk by the sea'],
+  ['Q&A nerves', 'Q and A nerves'],
+  ['\u{1F600}\u{1F600}\u{1F600} ok', undefined],
   [
     'a very long sentence about everything that happened at work today and how tired I feel about all of it',
     undefined,
@@ -156,6 +160,31 @@ test('every topic, style and duration gives a script that names its topic and fi
           for (const problem of problemsWith(await writer.write(spec, signal), spec)) {
             failures.push(`${style} ${durationSeconds}s ${seed} ${JSON.stringify(topic)}: ${problem}`);
           }
+        }
+      }
+    }
+  }
+  assert.deepEqual(failures.slice(0, 10), [], `${failures.length} problems`);
+});
+
+test('any text as a topic, however odd, gives a script that names it or the fallback, safely', async () => {
+  // Random topics from letters, accents, markup, quotes, emoji, other scripts, control and
+  // direction characters, line breaks and "-->": the same checks as above hold for all of them.
+  const random = seededRandom('odd topics');
+  const alphabet = Array.from(
+    'abeiostAZ  \n\t-><"\'\u2019?!.,&{}\\/:@#19\u00e9\u00c9\u00df\u{1F600}\u{1F30A}\u200d\ufe0f\u65e5\u0436\u0000\u202e\u0301',
+  ).concat(['-->', 'www.', 'I ', 'how ']);
+  const failures: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const length = 1 + random.int(random.next() < 0.8 ? 30 : 200);
+    const topic = Array.from({ length }, () => random.pick(alphabet))
+      .join('')
+      .slice(0, 200);
+    for (const style of STYLES) {
+      for (const durationSeconds of [15, 60]) {
+        const spec: VideoSpec = { ...standardSpec, topic, style, durationSeconds, seed: `odd-${i}` };
+        for (const problem of problemsWith(await writer.write(spec, signal), spec)) {
+          failures.push(`${style} ${durationSeconds}s ${JSON.stringify(topic)}: ${problem}`);
         }
       }
     }

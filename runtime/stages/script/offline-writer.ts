@@ -421,7 +421,7 @@ const MAX_WORD_CHARACTERS = 20;
  *   else (quotes, brackets, emoji, markup, "?" and "!") is dropped, so nothing reaches the
  *   captions' markup and nothing makes flite spell out symbols.
  * - It cannot be used when it is a web or mail address, has no more than one letter, has
- *   letters flite cannot say (it speaks English: only the Latin script), was mostly symbols,
+ *   letters flite cannot say (it speaks English: only the Latin script), was mostly symbols or emoji,
  *   is longer than eight words or 60 characters, or has a word over 20 characters or a number
  *   of five digits or more.
  * - A question ("how do I rest?") becomes "the question, how do I rest", and a sentence ("I
@@ -450,7 +450,8 @@ export function topicPhrase(topic: string): string | undefined {
     .replace(/^[\s,]+|[\s,]+$/g, '');
   const letters = cleaned.match(/\p{L}/gu) ?? [];
   const kept = (cleaned.match(/[\p{L}\p{N}]/gu) ?? []).length;
-  const given = Array.from(text.replace(/\s/g, '')).length;
+  // Punctuation is dropped freely ("calm!!!"); symbols, emoji and marks count as things said.
+  const given = Array.from(text.replace(/[\s\p{P}]/gu, '')).length;
   const words = cleaned.split(' ');
   if (
     letters.length < 2 ||
@@ -497,7 +498,8 @@ const SMALL_WORDS = new Set([
 
 function inSentenceCase(words: string[]): string[] {
   const isI = (word: string) => /^i(?:'[a-z]+)?,?$/i.test(word);
-  const capitalised = (word: string) => /^\p{Lu}[\p{Ll}\p{M}'-]*,?$/u.test(word);
+  // One capital letter alone is an initial ("Q and A"), except the article "A".
+  const capitalised = (word: string) => /^(?:\p{Lu}[\p{Ll}\p{M}'-]+|A),?$/u.test(word);
   const lettered = words.filter((word) => /\p{L}/u.test(word));
   const shouting =
     !/\p{Ll}/u.test(words.join('')) && (lettered.length > 1 || (lettered[0]?.length ?? 0) >= 5);
