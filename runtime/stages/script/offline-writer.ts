@@ -24,20 +24,16 @@ type Plan = ReadonlyArray<readonly [SectionKind, number]>;
 
 /**
  * The sections of each style and the share of the words each gets. Calm and sleep are built on a
- * body scan, focus and gratitude on their theme; short scripts keep only one middle section, and
- * long focus and gratitude scripts add a short body scan of their own.
+ * body scan, focus and gratitude on their theme; short scripts keep only one middle section,
+ * long focus and gratitude scripts add a short body scan of their own, and scripts of about
+ * three and a half minutes or more go round the breath and middle sections twice.
  */
 function planFor(style: Style, targetWords: number): Plan {
   const base = basePlan(style, targetWords);
   if (targetWords < TWO_ROUNDS_FROM_WORDS) return base;
   // A long script goes round twice: breathing, then the middle sections, and again.
-  const [settle, breath, ...rest] = base as Array<readonly [SectionKind, number]>;
-  const close = rest.pop() as readonly [SectionKind, number];
-  const round: Plan = [
-    [breath?.[0] ?? 'breath', (breath?.[1] ?? 0) / 2],
-    ...rest.map(([k, s]) => [k, s / 2] as const),
-  ];
-  return [settle as readonly [SectionKind, number], ...round, ...round, close];
+  const round = base.slice(1, -1).map(([kind, share]) => [kind, share / 2] as const);
+  return [...base.slice(0, 1), ...round, ...round, ...base.slice(-1)];
 }
 
 /** From about three and a half minutes. */
@@ -110,6 +106,7 @@ function pauseFor(style: Style, kind: SectionKind, sectionIndex: number): number
   return Math.round(PAUSE[kind] * factor * 100) / 100;
 }
 
+/** A breath section shorter than this (in a 15 s video) says one short reminder, not a group. */
 const SHORT_BREATH_WORDS = 8;
 
 /** Long body and theme sections breathe: a short reminder every few lines. */
@@ -283,7 +280,6 @@ function streamFor(
         random,
       );
     case 'breath':
-      // A breath section too short for a group (in a 15 s video) says one short reminder.
       return target < SHORT_BREATH_WORDS
         ? deck(
             pools.reminder.map((line) => [line]),
