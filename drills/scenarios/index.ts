@@ -1,6 +1,7 @@
 import type { DrillResult, DrillRun } from '../support/run.js';
 import { pitrDrill } from './pitr.js';
 import { redisLossDrill } from './redis-loss.js';
+import { workerLossDrill } from './worker-loss.js';
 
 export type Scenario = (run: DrillRun) => Promise<Omit<DrillResult, 'ranAt' | 'durationSeconds'>>;
 
@@ -8,4 +9,5 @@ export type Scenario = (run: DrillRun) => Promise<Omit<DrillResult, 'ranAt' | 'd
 export const SCENARIOS: Record<string, Scenario> = {
   pitr: pitrDrill,
   'redis-loss': redisLossDrill,
+  'worker-loss': workerLossDrill,
 };

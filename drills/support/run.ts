@@ -4,7 +4,7 @@
  * behind. Every child inherits DRILL_RUN_ID, so whatever a drill started can be found by it.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +98,17 @@ export class DrillRun {
   async privateDir(): Promise<string> {
     if (this.dir) return this.dir;
     const parent = process.env.DRILL_DIR_PARENT ?? tmpdir();
+    // As root, PostgreSQL runs as the postgres user, which must reach its directories in here.
+    const mode = await stat(parent).then(
+      (s) => s.mode,
+      () => {
+        throw new DrillInputError(`DRILL_DIR_PARENT ${parent} does not exist`);
+      },
+    );
+    if (process.getuid?.() === 0 && (mode & 0o001) === 0)
+      throw new DrillInputError(
+        `${parent} (DRILL_DIR_PARENT) is not traversable by other users, so not by postgres: chmod o+x it`,
+      );
     this.dir = await mkdtemp(join(parent, `archibald-drill-${this.scenario}-`));
     await chmod(this.dir, 0o755);
     this.defer(`remove ${this.dir}`, () => rm(this.dir, { recursive: true, force: true }));
