@@ -30,7 +30,9 @@ function parse(argv: string[]): Args {
       const value = argv[++i];
       const port = Number(value);
       if (!value || !Number.isInteger(port) || port < 1024 || port > 65000)
-        throw new DrillInputError(`--base-port must be a port from 1024 to 65000, got ${JSON.stringify(value)}`);
+        throw new DrillInputError(
+          `--base-port must be a port from 1024 to 65000, got ${JSON.stringify(value)}`,
+        );
       args.basePort = port;
     } else if (a === '-h' || a === '--help') {
       console.log(USAGE);
@@ -39,9 +41,7 @@ function parse(argv: string[]): Args {
     else if (a === 'all') args.scenarios.push(...Object.keys(SCENARIOS));
     else if (a in SCENARIOS) args.scenarios.push(a);
     else
-      throw new DrillInputError(
-        `unknown scenario "${a}" (known: ${Object.keys(SCENARIOS).join(', ')}, all)`,
-      );
+      throw new DrillInputError(`unknown scenario "${a}" (known: ${Object.keys(SCENARIOS).join(', ')}, all)`);
   }
   if (args.scenarios.length === 0) throw new DrillInputError(`no scenario given; ${USAGE}`);
   args.scenarios = [...new Set(args.scenarios)];
@@ -89,7 +89,9 @@ async function main(): Promise<number> {
         return 2;
       }
       failed++;
-      console.error(error instanceof DrillError ? error.message : `drill ${scenario} failed: ${String(error)}`);
+      console.error(
+        error instanceof DrillError ? error.message : `drill ${scenario} failed: ${String(error)}`,
+      );
     }
   }
   if (args.json) console.log(JSON.stringify(results, null, 2));

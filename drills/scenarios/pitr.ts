@@ -18,7 +18,14 @@
 import { writeFile, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { initCluster, appendSettings, postgresTools, runAsOwner, runPgTool, startPostgres } from '../support/postgres.js';
+import {
+  initCluster,
+  appendSettings,
+  postgresTools,
+  runAsOwner,
+  runPgTool,
+  startPostgres,
+} from '../support/postgres.js';
 import { startRedis } from '../support/redis.js';
 import { round, until } from '../support/run.js';
 import type { DrillResult, DrillRun } from '../support/run.js';
@@ -76,12 +83,15 @@ export async function pitrDrill(run: DrillRun): Promise<Omit<DrillResult, 'ranAt
   );
 
   // archibald serve applies the migrations when it starts (MIGRATE_ON_START, the default).
-  const { api, key } = await run.step('start the runtime (archibald serve) and create an API key', async () => {
-    const started = await startServe(run, 'archibald serve (primary)', env);
-    await untilReady(started);
-    const created = await createKey(run, env.DATABASE_URL!);
-    return { api: { ...started, call: client(started.url, created) }, key: created };
-  });
+  const { api, key } = await run.step(
+    'start the runtime (archibald serve) and create an API key',
+    async () => {
+      const started = await startServe(run, 'archibald serve (primary)', env);
+      await untilReady(started);
+      const created = await createKey(run, env.DATABASE_URL!);
+      return { api: { ...started, call: client(started.url, created) }, key: created };
+    },
+  );
 
   // The writer: one POST at a time, as fast as the API answers, each 202 noted with when it arrived.
   const acknowledged: Array<{ id: string; at: number }> = [];
@@ -122,7 +132,9 @@ export async function pitrDrill(run: DrillRun): Promise<Omit<DrillResult, 'ranAt
       );
       await client.query('DROP TABLE videos CASCADE');
       await client.query('COMMIT');
-      const wal = await client.query<{ file: string }>('SELECT pg_walfile_name(pg_current_wal_lsn()) AS file');
+      const wal = await client.query<{ file: string }>(
+        'SELECT pg_walfile_name(pg_current_wal_lsn()) AS file',
+      );
       return { rows: rows.rows, walFile: wal.rows[0]!.file, droppedAt: Date.now() };
     } finally {
       await client.end();
@@ -173,7 +185,9 @@ export async function pitrDrill(run: DrillRun): Promise<Omit<DrillResult, 'ranAt
   const restored = await run.step('start PostgreSQL and replay the archive to the target', async () => {
     const server = await startPostgres(run, tools, 'restored postgres', restoredDir, restoredPort);
     await until('recovery to reach the target and promote', async () => {
-      const { rows } = await server.query<{ recovering: boolean }>('SELECT pg_is_in_recovery() AS recovering');
+      const { rows } = await server.query<{ recovering: boolean }>(
+        'SELECT pg_is_in_recovery() AS recovering',
+      );
       return rows[0]?.recovering === false ? true : undefined;
     });
     return server;
@@ -181,11 +195,14 @@ export async function pitrDrill(run: DrillRun): Promise<Omit<DrillResult, 'ranAt
   // The old API stops taking writes (in the platform: the deployment rolls onto the new secret).
   await run.step('stop the runtime on the damaged primary', () => api.child.stop());
   const restoredEnv = { ...env, DATABASE_URL: restored.url('archibald') };
-  const restoredApi = await run.step('point the runtime at the restored database and wait for /ready', async () => {
-    const started = await startServe(run, 'archibald serve (restored)', restoredEnv, key);
-    await untilReady(started);
-    return started;
-  });
+  const restoredApi = await run.step(
+    'point the runtime at the restored database and wait for /ready',
+    async () => {
+      const started = await startServe(run, 'archibald serve (restored)', restoredEnv, key);
+      await untilReady(started);
+      return started;
+    },
+  );
   const rtoSeconds = run.seconds(restoreStarted);
 
   return run.step('verify the restored rows', async () => {
@@ -195,14 +212,25 @@ export async function pitrDrill(run: DrillRun): Promise<Omit<DrillResult, 'ranAt
     const givenUp = disaster.rows.filter((r) => r.committed.getTime() > target.getTime());
     const missing = expected.filter((r) => !present.has(r.id));
     const known = new Set(disaster.rows.map((r) => r.id));
-    const after = givenUp.filter((r) => present.has(r.id)).length + [...present].filter((id) => !known.has(id)).length;
-    const ackedBeforeTarget = acknowledged.slice(0, acknowledgedBefore).filter((a) => a.at <= target.getTime());
+    const after =
+      givenUp.filter((r) => present.has(r.id)).length + [...present].filter((id) => !known.has(id)).length;
+    const ackedBeforeTarget = acknowledged
+      .slice(0, acknowledgedBefore)
+      .filter((a) => a.at <= target.getTime());
     const ackedMissing = ackedBeforeTarget.filter((a) => !present.has(a.id));
-    const fresh = await restoredApi.call<{ id: string }>('POST', '/v1/videos', drillVideo('pitr after the restore'));
+    const fresh = await restoredApi.call<{ id: string }>(
+      'POST',
+      '/v1/videos',
+      drillVideo('pitr after the restore'),
+    );
     const earliestGivenUp = Math.min(...givenUp.map((r) => r.committed.getTime()));
     const rpoSeconds = givenUp.length === 0 ? 0 : round((dropLogged.getTime() - earliestGivenUp) / 1000);
     const verified =
-      missing.length === 0 && after === 0 && ackedMissing.length === 0 && fresh.status === 202 && present.size > 0;
+      missing.length === 0 &&
+      after === 0 &&
+      ackedMissing.length === 0 &&
+      fresh.status === 202 &&
+      present.size > 0;
     if (!verified)
       throw new Error(
         `${missing.length} rows committed before the target missing, ${after} rows after it present, ` +

@@ -9,14 +9,20 @@
  * before it completing.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { completionsAndObjects, exactlyOnce, startStack, untilAllCompleted, videoRows } from '../support/stack.js';
+import {
+  completionsAndObjects,
+  exactlyOnce,
+  startStack,
+  untilAllCompleted,
+  videoRows,
+} from '../support/stack.js';
 import { until } from '../support/run.js';
 import type { DrillResult, DrillRun } from '../support/run.js';
 import { drillVideo, startWorker } from '../support/runtime.js';
 
 export const RECONCILE_INTERVAL_SECONDS = 2;
-const BEFORE = 5;
-const AFTER = 2;
+const BEFORE = 4;
+const AFTER = 1;
 
 export async function redisLossDrill(run: DrillRun): Promise<Omit<DrillResult, 'ranAt' | 'durationSeconds'>> {
   const { db, redis, env, api } = await startStack(run, {
@@ -24,12 +30,16 @@ export async function redisLossDrill(run: DrillRun): Promise<Omit<DrillResult, '
     WORKER_CONCURRENCY: '2',
     JOB_ATTEMPTS: '3',
   });
-  const worker = await run.step('start a worker (archibald worker)', () => startWorker(run, 'archibald worker', env));
+  const worker = await run.step('start a worker (archibald worker)', () =>
+    startWorker(run, 'archibald worker', env),
+  );
 
   const accepted: string[] = [];
   let refused = 0;
   const submit = async (topic: string) => {
-    const response = await api.call<{ id: string }>('POST', '/v1/videos', drillVideo(topic)).catch(() => undefined);
+    const response = await api
+      .call<{ id: string }>('POST', '/v1/videos', drillVideo(topic))
+      .catch(() => undefined);
     if (response?.status === 202) accepted.push(response.body.id);
     else refused++;
   };
@@ -55,8 +65,9 @@ export async function redisLossDrill(run: DrillRun): Promise<Omit<DrillResult, '
     }
   });
 
-  const completedAt = await run.step('wait for the reconciler to requeue them and every accepted video to complete', () =>
-    untilAllCompleted(db, accepted, 240_000),
+  const completedAt = await run.step(
+    'wait for the reconciler to requeue them and every accepted video to complete',
+    () => untilAllCompleted(db, accepted, 240_000),
   );
   const rtoSeconds = run.seconds(restartedAt, Math.max(...before.map((id) => completedAt.get(id)!)));
 
@@ -68,7 +79,9 @@ export async function redisLossDrill(run: DrillRun): Promise<Omit<DrillResult, '
     const metricsUrl = worker.output().match(/"metrics":"(http:\/\/[^"]+)"/)?.[1];
     const metrics = metricsUrl ? await (await fetch(`${metricsUrl}/metrics`)).text() : '';
     const requeued = Number(
-      metrics.match(/^archibald_reconciler_actions_total\{action="requeued",reason="missing"\} (\d+)$/m)?.[1] ?? 0,
+      metrics.match(
+        /^archibald_reconciler_actions_total\{action="requeued",reason="missing"\} (\d+)$/m,
+      )?.[1] ?? 0,
     );
     if (once.problems.length || lost.length)
       throw new Error([...once.problems, ...lost.map((id) => `${id} never completed`)].join('; '));

@@ -9,17 +9,26 @@
  * worker logs, and storage holds exactly one MP4 and one WebVTT per video, nothing else. Loss
  * (RPO): 0. RTO: from the kill to the last interrupted video completing.
  */
-import { completionsAndObjects, exactlyOnce, startStack, untilAllCompleted, uploadsPerVideo, videoRows } from '../support/stack.js';
+import {
+  completionsAndObjects,
+  exactlyOnce,
+  startStack,
+  untilAllCompleted,
+  uploadsPerVideo,
+  videoRows,
+} from '../support/stack.js';
 import { until } from '../support/run.js';
 import type { DrillResult, DrillRun } from '../support/run.js';
 import { drillVideo, startWorker } from '../support/runtime.js';
 
 export const WORKER_LOCK_SECONDS = 3;
-const VIDEOS = 4;
+const VIDEOS = 3;
 /** Stages that run ffmpeg or flite: a video in one of these is mid-render. */
 const RENDER_STAGES = new Set(['narration', 'visuals', 'captions', 'ambient', 'assemble', 'publish']);
 
-export async function workerLossDrill(run: DrillRun): Promise<Omit<DrillResult, 'ranAt' | 'durationSeconds'>> {
+export async function workerLossDrill(
+  run: DrillRun,
+): Promise<Omit<DrillResult, 'ranAt' | 'durationSeconds'>> {
   const { db, env, api } = await startStack(run, {
     WORKER_LOCK_SECONDS: String(WORKER_LOCK_SECONDS),
     WORKER_CONCURRENCY: '2',
@@ -30,24 +39,31 @@ export async function workerLossDrill(run: DrillRun): Promise<Omit<DrillResult, 
   );
 
   const ids: string[] = [];
-  const interrupted = await run.step(`submit ${VIDEOS} videos and wait until two are mid-render`, async () => {
-    for (let i = 0; i < VIDEOS; i++) {
-      const response = await api.call<{ id: string }>('POST', '/v1/videos', drillVideo(`worker-loss ${i}`));
-      if (response.status !== 202) throw new Error(`POST /v1/videos answered ${response.status}`);
-      ids.push(response.body.id);
-    }
-    return until('two videos to be mid-render', async () => {
-      const rendering = (await videoRows(db)).filter(
-        (r) => r.status === 'running' && RENDER_STAGES.has(r.current_stage ?? ''),
-      );
-      return rendering.length >= 2 ? rendering : undefined;
-    });
-  });
+  const interrupted = await run.step(
+    `submit ${VIDEOS} videos and wait until two are mid-render`,
+    async () => {
+      for (let i = 0; i < VIDEOS; i++) {
+        const response = await api.call<{ id: string }>('POST', '/v1/videos', drillVideo(`worker-loss ${i}`));
+        if (response.status !== 202) throw new Error(`POST /v1/videos answered ${response.status}`);
+        ids.push(response.body.id);
+      }
+      return until('two videos to be mid-render', async () => {
+        const rendering = (await videoRows(db)).filter(
+          (r) => r.status === 'running' && RENDER_STAGES.has(r.current_stage ?? ''),
+        );
+        return rendering.length >= 2 ? rendering : undefined;
+      });
+    },
+  );
 
   const killedAt = Date.now();
   await run.step('SIGKILL the worker and its ffmpeg (the node dies)', () => doomed.kill());
-  const rescuer = await run.step('start a replacement worker', () => startWorker(run, 'archibald worker (replacement)', env));
-  const completedAt = await run.step('wait for every video to complete', () => untilAllCompleted(db, ids, 240_000));
+  const rescuer = await run.step('start a replacement worker', () =>
+    startWorker(run, 'archibald worker (replacement)', env),
+  );
+  const completedAt = await run.step('wait for every video to complete', () =>
+    untilAllCompleted(db, ids, 240_000),
+  );
   const rtoSeconds = run.seconds(killedAt, Math.max(...interrupted.map((r) => completedAt.get(r.id)!)));
 
   return run.step('verify each video completed exactly once, with one published object each', async () => {

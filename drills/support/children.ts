@@ -88,7 +88,9 @@ export function spawnChild(
         }, 50);
         const deadline = setTimeout(() => {
           clearInterval(timer);
-          reject(new Error(`${name} did not print ${pattern} within ${timeoutMs / 1000} s; output:\n${tail(out)}`));
+          reject(
+            new Error(`${name} did not print ${pattern} within ${timeoutMs / 1000} s; output:\n${tail(out)}`),
+          );
         }, timeoutMs);
         void exited.then(async ({ code, signal }) => {
           const m = check();

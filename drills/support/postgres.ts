@@ -97,7 +97,10 @@ export async function initCluster(
   return dataDir;
 }
 
-export async function appendSettings(dataDir: string, settings: Record<string, string | number>): Promise<void> {
+export async function appendSettings(
+  dataDir: string,
+  settings: Record<string, string | number>,
+): Promise<void> {
   const lines = Object.entries(settings).map(
     ([k, v]) => `${k} = ${typeof v === 'number' ? v : `'${v.replaceAll("'", "''")}'`}`,
   );
@@ -125,7 +128,11 @@ export async function startPostgres(
   ]);
   const child = spawnChild(run, name, cmd, args);
   const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`;
-  const query = async <R extends pg.QueryResultRow>(sql: string, params: unknown[] = [], database = 'postgres') => {
+  const query = async <R extends pg.QueryResultRow>(
+    sql: string,
+    params: unknown[] = [],
+    database = 'postgres',
+  ) => {
     const client = new pg.Client({ connectionString: url(database) });
     client.on('error', () => {});
     await client.connect();
@@ -149,7 +156,8 @@ export async function startPostgres(
   await until(
     `${name} to accept connections on 127.0.0.1:${port}`,
     async () => {
-      if (!child.running()) throw new Error(`${name} exited: ${child.output().trim().split('\n').slice(-5).join(' | ')}`);
+      if (!child.running())
+        throw new Error(`${name} exited: ${child.output().trim().split('\n').slice(-5).join(' | ')}`);
       await query('SELECT 1');
       return true;
     },
@@ -164,9 +172,14 @@ export async function startPostgres(
   return server;
 }
 
-
 /** Runs any command as the cluster's owner (cp of a base backup, say). */
-export function runAsOwner(run: DrillRun, tools: PgTools, name: string, cmd: string, args: string[]): Promise<string> {
+export function runAsOwner(
+  run: DrillRun,
+  tools: PgTools,
+  name: string,
+  cmd: string,
+  args: string[],
+): Promise<string> {
   if (!tools.owner) return runToEnd(run, name, cmd, args);
   return runToEnd(run, name, 'setpriv', [
     `--reuid=${tools.owner.uid}`,

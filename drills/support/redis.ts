@@ -32,7 +32,8 @@ export async function startRedis(run: DrillRun, port: number): Promise<PrivateRe
       client.disconnect();
     }
   };
-  if (!onPath('redis-server')) throw new DrillInputError('redis-server not found on PATH (install redis-server)');
+  if (!onPath('redis-server'))
+    throw new DrillInputError('redis-server not found on PATH (install redis-server)');
   const start = async () => {
     child = spawnChild(run, 'redis-server', 'redis-server', [
       '--port',

@@ -44,7 +44,11 @@ export function archibald(run: DrillRun, name: string, args: string[], env: Reco
   return spawnChild(run, name, process.execPath, [CLI, ...args], env);
 }
 
-export async function archibaldToEnd(args: string[], run: DrillRun, env: Record<string, string>): Promise<string> {
+export async function archibaldToEnd(
+  args: string[],
+  run: DrillRun,
+  env: Record<string, string>,
+): Promise<string> {
   return runToEnd(run, `archibald ${args.join(' ')}`, process.execPath, [CLI, ...args], env);
 }
 
@@ -64,7 +68,11 @@ export async function createKey(run: DrillRun, databaseUrl: string): Promise<str
 export interface Api {
   child: Child;
   url: string;
-  call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }>;
 }
 
 /** `archibald serve`; resolves once it listens (not necessarily ready). */

@@ -22,9 +22,14 @@ export interface Stack {
 
 export async function startStack(run: DrillRun, runtimeSettings: Record<string, string>): Promise<Stack> {
   const tools = await run.step('check the PostgreSQL and Redis binaries', () => postgresTools());
-  const [pgPort, redisPort] = await run.step('reserve loopback ports', async () => [await run.port(), await run.port()]);
+  const [pgPort, redisPort] = await run.step('reserve loopback ports', async () => [
+    await run.port(),
+    await run.port(),
+  ]);
   const db = await run.step('start PostgreSQL', () => startRuntimeDatabase(run, tools, pgPort));
-  const redis = await run.step('start Redis (no persistence, as ElastiCache)', () => startRedis(run, redisPort));
+  const redis = await run.step('start Redis (no persistence, as ElastiCache)', () =>
+    startRedis(run, redisPort),
+  );
   const env = await runtimeEnv(run, db.url('archibald'), redis.url, runtimeSettings);
   const api = await run.step('start the runtime (archibald serve) and create an API key', async () => {
     const started = await startServe(run, 'archibald serve', env);
@@ -51,7 +56,11 @@ export async function videoRows(db: PgServer): Promise<VideoRow[]> {
 }
 
 /** Waits until every id is completed in Postgres; fails naming those that ended otherwise or never did. */
-export async function untilAllCompleted(db: PgServer, ids: string[], timeoutMs: number): Promise<Map<string, number>> {
+export async function untilAllCompleted(
+  db: PgServer,
+  ids: string[],
+  timeoutMs: number,
+): Promise<Map<string, number>> {
   const completedAt = new Map<string, number>();
   await until(
     `${ids.length} videos to complete`,

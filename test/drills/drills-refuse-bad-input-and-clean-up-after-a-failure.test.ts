@@ -36,7 +36,10 @@ test('a missing PostgreSQL binary is one line naming it and how to fix it, exit 
   const exit = await runDrillProcess(['pitr'], { DRILL_PG_BIN: '/nonexistent/postgresql/bin' });
   assert.equal(exit.code, 2);
   assert.equal(exit.messages.length, 1, exit.stderr);
-  assert.match(exit.messages[0]!, /^drill pitr: PostgreSQL binary not found: \/nonexistent\/postgresql\/bin\/initdb/);
+  assert.match(
+    exit.messages[0]!,
+    /^drill pitr: PostgreSQL binary not found: \/nonexistent\/postgresql\/bin\/initdb/,
+  );
 });
 
 test('a port in use is one line naming the port, exit 2, nothing left behind', async (t) => {
@@ -46,7 +49,9 @@ test('a port in use is one line naming the port, exit 2, nothing left behind', a
   const { port } = server.address() as AddressInfo;
   const parent = await mkdtemp(join(tmpdir(), 'drill-test-'));
   t.after(() => rm(parent, { recursive: true, force: true }));
-  const exit = await runDrillProcess(['redis-loss', '--base-port', String(port)], { DRILL_DIR_PARENT: parent });
+  const exit = await runDrillProcess(['redis-loss', '--base-port', String(port)], {
+    DRILL_DIR_PARENT: parent,
+  });
   assert.equal(exit.code, 2);
   assert.deepEqual(exit.messages, [
     `drill redis-loss: port ${port} on 127.0.0.1 is in use (from --base-port); choose another`,
@@ -68,7 +73,11 @@ test('a drill failing part-way names the step and leaves no process or directory
   });
   assert.equal(exit.code, 1);
   assert.deepEqual(exit.messages, [`drill pitr failed at step "${step}": failed on purpose (DRILL_FAIL_AT)`]);
-  assert.match(exit.stderr, /\[pitr\] start the primary with WAL archiving: done/, 'it got as far as starting Postgres');
+  assert.match(
+    exit.stderr,
+    /\[pitr\] start the primary with WAL archiving: done/,
+    'it got as far as starting Postgres',
+  );
   assert.deepEqual(await processesOf(runId), [], 'no process of the drill is left');
   assert.deepEqual(await readdir(parent), [], 'no directory of the drill is left');
 });

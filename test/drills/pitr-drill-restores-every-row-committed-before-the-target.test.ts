@@ -16,7 +16,10 @@ test('pitr restores every row committed before the target and none after, within
   // The target is the DROP's logged time cut to the second: at most that second's commits are
   // given up. The archive lag (archive_timeout) is waited out, not lost; it bounds the RPO only
   // if the primary were gone too.
-  assert.ok(result.rpoSeconds >= 0 && result.rpoSeconds <= 1 + ARCHIVE_TIMEOUT_SECONDS, `RPO ${result.rpoSeconds} s`);
+  assert.ok(
+    result.rpoSeconds >= 0 && result.rpoSeconds <= 1 + ARCHIVE_TIMEOUT_SECONDS,
+    `RPO ${result.rpoSeconds} s`,
+  );
   // Restore + replay + the runtime's start on a shared 2-core machine: well inside the hour the
   // seeds promise; generous because this is not a timing test.
   assert.ok(result.rtoSeconds > 0 && result.rtoSeconds < 120, `RTO ${result.rtoSeconds} s`);

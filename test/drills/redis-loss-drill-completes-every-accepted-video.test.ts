@@ -14,5 +14,8 @@ test('redis-loss: every video accepted before and after Redis restarted empty co
   assert.equal(result.rpoSeconds, 0);
   assert.ok(Number(result.detail.requeued) >= 1, 'the reconciler requeued what the queue lost');
   // A reconcile pass (and the row's grace of the same length) plus renders of a few 15 s videos.
-  assert.ok(result.rtoSeconds >= RECONCILE_INTERVAL_SECONDS && result.rtoSeconds < 180, `RTO ${result.rtoSeconds} s`);
+  assert.ok(
+    result.rtoSeconds >= RECONCILE_INTERVAL_SECONDS && result.rtoSeconds < 180,
+    `RTO ${result.rtoSeconds} s`,
+  );
 });

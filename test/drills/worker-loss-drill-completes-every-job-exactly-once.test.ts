@@ -14,5 +14,8 @@ test('worker-loss: every job completes exactly once after its worker is SIGKILLe
   assert.equal(result.rpoSeconds, 0);
   assert.match(result.detail.checked.join('\n'), /exactly once/);
   // At least the lock's expiry; then the replacement's start and the rest of the renders.
-  assert.ok(result.rtoSeconds >= WORKER_LOCK_SECONDS && result.rtoSeconds < 180, `RTO ${result.rtoSeconds} s`);
+  assert.ok(
+    result.rtoSeconds >= WORKER_LOCK_SECONDS && result.rtoSeconds < 180,
+    `RTO ${result.rtoSeconds} s`,
+  );
 });
