@@ -19,12 +19,14 @@ import {
 } from '../support/stack.js';
 import { until } from '../support/run.js';
 import type { DrillResult, DrillRun } from '../support/run.js';
+import { groupProcesses } from '../support/children.js';
 import { drillVideo, startWorker } from '../support/runtime.js';
 
 export const WORKER_LOCK_SECONDS = 3;
 const VIDEOS = 3;
 /** Stages that run ffmpeg or flite: a video in one of these is mid-render. */
 const RENDER_STAGES = new Set(['narration', 'visuals', 'captions', 'ambient', 'assemble', 'publish']);
+const RENDERERS = /^(ffmpeg|ffprobe|flite)/;
 
 export async function workerLossDrill(
   run: DrillRun,
@@ -39,7 +41,7 @@ export async function workerLossDrill(
   );
 
   const ids: string[] = [];
-  const interrupted = await run.step(
+  const { rendering: interrupted, renderers } = await run.step(
     `submit ${VIDEOS} videos and wait until two are mid-render`,
     async () => {
       for (let i = 0; i < VIDEOS; i++) {
@@ -47,17 +49,32 @@ export async function workerLossDrill(
         if (response.status !== 202) throw new Error(`POST /v1/videos answered ${response.status}`);
         ids.push(response.body.id);
       }
-      return until('two videos to be mid-render', async () => {
-        const rendering = (await videoRows(db)).filter(
-          (r) => r.status === 'running' && RENDER_STAGES.has(r.current_stage ?? ''),
-        );
-        return rendering.length >= 2 ? rendering : undefined;
-      });
+      // Mid-render for real: two videos in render stages and an ffmpeg or flite of the worker's running.
+      return until(
+        'two videos to be mid-render with an ffmpeg or flite running',
+        async () => {
+          const rendering = (await videoRows(db)).filter(
+            (r) => r.status === 'running' && RENDER_STAGES.has(r.current_stage ?? ''),
+          );
+          if (rendering.length < 2) return undefined;
+          const renderers = (await groupProcesses(doomed.process.pid!)).filter((p) =>
+            RENDERERS.test(p.command),
+          );
+          return renderers.length > 0 ? { rendering, renderers } : undefined;
+        },
+        120_000,
+        50,
+      );
     },
   );
 
   const killedAt = Date.now();
-  await run.step('SIGKILL the worker and its ffmpeg (the node dies)', () => doomed.kill());
+  await run.step('SIGKILL the worker and its ffmpeg (the node dies)', async () => {
+    await doomed.kill();
+    const left = await groupProcesses(doomed.process.pid!);
+    if (left.length)
+      throw new Error(`still alive after the kill: ${left.map((p) => `${p.command} ${p.pid}`).join(', ')}`);
+  });
   const rescuer = await run.step('start a replacement worker', () =>
     startWorker(run, 'archibald worker (replacement)', env),
   );
@@ -77,7 +94,13 @@ export async function workerLossDrill(
     }
     if (problems.length) throw new Error(problems.join('; '));
     const rows = await videoRows(db);
-    const attempts = interrupted.map((r) => rows.find((x) => x.id === r.id)?.attempts ?? 0);
+    const metricsUrl = rescuer.output().match(/"metrics":"(http:\/\/[^"]+)"/)?.[1];
+    const metrics = metricsUrl ? await (await fetch(`${metricsUrl}/metrics`)).text() : '';
+    const stalled = Number(metrics.match(/^archibald_jobs_stalled_total (\d+)$/m)?.[1] ?? 0);
+    if (stalled < interrupted.length)
+      throw new Error(
+        `the replacement recovered ${stalled} stalled jobs, ${interrupted.length} were interrupted`,
+      );
     return {
       scenario: 'worker-loss',
       verified: true,
@@ -85,11 +108,13 @@ export async function workerLossDrill(
       rtoSeconds,
       acknowledgedLost: ids.filter((id) => rows.find((r) => r.id === id)?.status !== 'completed').length,
       detail: {
-        lost: `nothing: ${interrupted.length} videos were mid-render (${interrupted.map((r) => r.current_stage).join(', ')}) when the worker and its ffmpeg were killed; all ${ids.length} completed`,
+        lost:
+          `nothing: ${interrupted.length} videos were mid-render (${interrupted.map((r) => r.current_stage).join(', ')}) ` +
+          `when the worker and its ${[...new Set(renderers.map((p) => p.command))].join(' and ')} were killed; all ${ids.length} completed`,
         checked: [
           once.checked,
           `each video uploaded once across both workers' logs (a retried publish skips the stored object)`,
-          `the interrupted videos took ${attempts.join(', ')} attempts`,
+          `the replacement worker took over ${stalled} stalled jobs (archibald_jobs_stalled_total)`,
         ],
         rpo: 'acknowledged videos lost (their rows and completed stages are in Postgres)',
         rto: `from the kill to the last interrupted video completing: lock expiry (WORKER_LOCK_SECONDS ${WORKER_LOCK_SECONDS}) + the replacement's start + the rest of the render`,

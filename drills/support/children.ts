@@ -128,3 +128,20 @@ export async function runToEnd(
 export function tail(text: string, lines = 15): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
+
+/** Live processes in process group `pgid` (Linux /proc): the worker and what it started. */
+export async function groupProcesses(pgid: number): Promise<Array<{ pid: number; command: string }>> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const found: Array<{ pid: number; command: string }> = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const close = stat.lastIndexOf(')');
+    if (close < 0) continue;
+    // "pid (comm) state ppid pgrp …"; a zombie (Z) is already dead.
+    const [state, , pgrp] = stat.slice(close + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z')
+      found.push({ pid: Number(entry), command: stat.slice(stat.indexOf('(') + 1, close) });
+  }
+  return found;
+}
