@@ -223,6 +223,15 @@ export async function pitrDrill(run: DrillRun): Promise<Omit<DrillResult, 'ranAt
       '/v1/videos',
       drillVideo('pitr after the restore'),
     );
+    // The runbook's last step: the damaged database's audit log (not dropped) names the videos to
+    // re-submit — those created from a minute before the target that the restored one lacks.
+    const audit = await primary.query<{ subject: string }>(
+      `SELECT subject FROM audit_log WHERE action = 'video.created' AND at > $1::timestamptz - interval '1 minute'`,
+      [target.toISOString()],
+      'archibald',
+    );
+    const toResubmit = new Set(audit.rows.map((r) => r.subject).filter((id) => !present.has(id)));
+    const auditMatches = toResubmit.size === givenUp.length && givenUp.every((r) => toResubmit.has(r.id));
     const earliestGivenUp = Math.min(...givenUp.map((r) => r.committed.getTime()));
     const rpoSeconds = givenUp.length === 0 ? 0 : round((dropLogged.getTime() - earliestGivenUp) / 1000);
     const verified =
@@ -230,11 +239,13 @@ export async function pitrDrill(run: DrillRun): Promise<Omit<DrillResult, 'ranAt
       after === 0 &&
       ackedMissing.length === 0 &&
       fresh.status === 202 &&
+      auditMatches &&
       present.size > 0;
     if (!verified)
       throw new Error(
         `${missing.length} rows committed before the target missing, ${after} rows after it present, ` +
-          `${ackedMissing.length} acknowledged videos missing, a new video answered ${fresh.status}`,
+          `${ackedMissing.length} acknowledged videos missing, a new video answered ${fresh.status}, ` +
+          `the damaged audit log names ${toResubmit.size} videos to re-submit for ${givenUp.length} given up`,
       );
     return {
       scenario: 'pitr',
@@ -250,6 +261,7 @@ export async function pitrDrill(run: DrillRun): Promise<Omit<DrillResult, 'ranAt
           `${expected.length} videos committed at or before the target are all present, none after it`,
           `${ackedBeforeTarget.length} videos the API acknowledged before the target are all present`,
           'the restored runtime answered /ready 200 and accepted a new video (202)',
+          `the damaged database's audit log names exactly the ${givenUp.length} videos given up (the runbook's list to re-submit)`,
         ],
         rpo: 'the DROP statement time minus the earliest commit the restore gave up (the target is the statement time cut to the second)',
         rto: 'from the start of the restore (finding the time in the log) to /ready 200 on the restored database, including waiting for the archive',
