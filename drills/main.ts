@@ -58,7 +58,8 @@ export async function runDrill(scenario: string, basePort?: number): Promise<Dri
   try {
     const body = SCENARIOS[scenario]!(run);
     const stop = new Promise<never>((_, reject) => {
-      interrupted = () => reject(new DrillError(scenario, 'interrupted', new Error('signal received')));
+      interrupted = () =>
+        reject(new DrillError(scenario, run.current, new Error('interrupted by a signal; cleaning up')));
     });
     const result = await Promise.race([body, stop]);
     return { ...result, ranAt: ranAt.toISOString(), durationSeconds: run.seconds(run.startedAt) };
@@ -103,4 +104,6 @@ async function main(): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
-process.exitCode = await main();
+// Exit now: an interrupted drill's steps may still be polling what clean-up removed. (stdout and
+// stderr are synchronous for files and pipes on Linux, so nothing printed is lost.)
+process.exit(await main());

@@ -56,6 +56,8 @@ export class DrillRun {
   private nextPort: number | undefined;
   private readonly taken = new Set<number>();
   dir = '';
+  /** The step running now (a signal names it). */
+  current = 'start';
 
   constructor(
     readonly scenario: string,
@@ -77,6 +79,7 @@ export class DrillRun {
   /** Runs one named step; a failure is reported with the step's name. DRILL_FAIL_AT fails it on purpose. */
   async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const began = Date.now();
+    this.current = name;
     this.log(`${name} …`);
     try {
       if (process.env.DRILL_FAIL_AT === name) throw new Error('failed on purpose (DRILL_FAIL_AT)');
