@@ -4,6 +4,7 @@
  * as root its data directories belong to the `postgres` user and its binaries run as that user.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { access, appendFile, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -13,6 +14,24 @@ import { DrillInputError, until } from './run.js';
 import type { DrillRun } from './run.js';
 
 export const DEFAULT_PG_BIN = '/usr/lib/postgresql/15/bin';
+
+/** DRILL_PG_BIN, else the newest Debian PostgreSQL install (/usr/lib/postgresql/<major>/bin), else 15's. */
+function binDirectory(): string {
+  if (process.env.DRILL_PG_BIN) return process.env.DRILL_PG_BIN;
+  const majors = (() => {
+    try {
+      return readdirSync('/usr/lib/postgresql').filter((d) => /^\d+$/.test(d));
+    } catch {
+      return [];
+    }
+  })()
+    .map(Number)
+    .sort((a, b) => b - a);
+  const found = majors
+    .map((m) => `/usr/lib/postgresql/${m}/bin`)
+    .find((dir) => existsSync(join(dir, 'initdb')));
+  return found ?? DEFAULT_PG_BIN;
+}
 const NEEDED = ['initdb', 'postgres', 'pg_basebackup'] as const;
 
 export interface PgTools {
@@ -21,9 +40,9 @@ export interface PgTools {
   owner?: { uid: number; gid: number };
 }
 
-/** Checks the binaries are there (DRILL_PG_BIN, default the Debian PostgreSQL 15 directory). */
+/** Checks the binaries are there (DRILL_PG_BIN, default the newest Debian PostgreSQL directory). */
 export async function postgresTools(): Promise<PgTools> {
-  const bin = process.env.DRILL_PG_BIN ?? DEFAULT_PG_BIN;
+  const bin = binDirectory();
   for (const name of NEEDED) {
     const path = join(bin, name);
     try {
