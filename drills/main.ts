@@ -5,6 +5,11 @@
  * and prints a result row; --json prints the results as JSON; --record writes them to
  * runbooks/dr/results.json and regenerates the DR table in runbooks/README.md.
  * Exit code 0 when every drill verified, 1 when one failed, 2 on bad input.
+ *
+ * Environment: DRILL_PG_BIN (PostgreSQL binaries), DRILL_DIR_PARENT (where the private directory
+ * goes; the system temp directory by default), DRILL_ASSET_CACHE_DIR (the runtime's asset cache,
+ * var/cache by default), DRILL_RUN_ID (marks every process a drill starts; random by default) and,
+ * for tests, DRILL_FAIL_AT=<step name> to fail that step on purpose.
  */
 import { DrillError, DrillInputError, DrillRun } from './support/run.js';
 import type { DrillResult } from './support/run.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createApiKey } from '../../runtime/db/api-keys.js';
-import { runToEnd, spawnChild } from './children.js';
+import { spawnChild } from './children.js';
 import type { Child } from './children.js';
 import { until } from './run.js';
 import type { DrillRun } from './run.js';
@@ -42,14 +42,6 @@ export async function runtimeEnv(
 
 export function archibald(run: DrillRun, name: string, args: string[], env: Record<string, string>): Child {
   return spawnChild(run, name, process.execPath, [CLI, ...args], env);
-}
-
-export async function archibaldToEnd(
-  args: string[],
-  run: DrillRun,
-  env: Record<string, string>,
-): Promise<string> {
-  return runToEnd(run, `archibald ${args.join(' ')}`, process.execPath, [CLI, ...args], env);
 }
 
 /**
