@@ -126,7 +126,9 @@ export class Database extends pulumi.ComponentResource {
                 secret: { name: credentials.metadata.name },
               },
             },
-            postgresql: { parameters: { max_connections: '200', log_min_duration_statement: '500' } },
+            postgresql: {
+              parameters: { max_connections: '200', log_min_duration_statement: '500', log_statement: 'ddl' },
+            },
             resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } },
           },
         },
@@ -177,6 +179,9 @@ export class Database extends pulumi.ComponentResource {
           { name: 'log_min_duration_statement', value: '500' },
           { name: 'shared_preload_libraries', value: 'pg_stat_statements', applyMethod: 'pending-reboot' },
           { name: 'log_connections', value: '1' },
+          // Schema changes are logged with their time: the point-in-time restore runbook
+          // (runbooks/dr/pitr.md) restores to the second before a bad one.
+          { name: 'log_statement', value: 'ddl' },
         ],
         tags,
       },
