@@ -82,7 +82,7 @@ export function summaryLine(s: StackPlan): string {
         ? ' — no risk found'
         : '';
   const changed = s.base && parts.length === 1 ? 'no changes' : parts.join(', ');
-  return `- **${s.stack}** (${s.resources} resources): ${changed}${risk}`;
+  return `- **${s.stack}** (${s.resources} resource${s.resources === 1 ? '' : 's'}): ${changed}${risk}`;
 }
 
 function componentLabel(urn: string): string {
