@@ -36,7 +36,7 @@ test('npm run plan runs the command these tests run', () => {
   assert.equal(pkg.scripts.plan, `node ${PLAN_SCRIPT.join(' ')}`);
 });
 
-// One dev branch: a config commit, then a rename commit; one plan against base sees both.
+// One dev branch: a config commit, a rename, a rename with an alias; one plan against base sees all.
 let dev: { status: number; doc: StackJson; stderr: string };
 test('dev: a config change and a rename, planned against the base ref', () => {
   repo.git('checkout', '--quiet', '-b', 'dev-change', 'base');
@@ -51,6 +51,18 @@ test('dev: a config change and a rename, planned against the base ref', () => {
     '`${name}-api`,\n',
     '`${name}-http-api`,\n',
     'rename the API Deployment',
+  );
+  repo.commitEdit(
+    'stacks/components/runtime.ts',
+    '`${name}-sa`,\n',
+    '`${name}-service-account`,\n',
+    'rename the SA',
+  );
+  repo.commitEdit(
+    'stacks/components/runtime.ts',
+    '      child,\n    );\n  }\n\n  deploy(',
+    '      { ...child, aliases: [{ name: `${name}-sa` }] },\n    );\n  }\n\n  deploy(',
+    'alias the SA to its old name',
   );
   dev = planJson('--stack', 'dev', '--base', 'base');
   assert.equal(dev.status, 0, dev.stderr);
@@ -129,4 +141,10 @@ test('a region change replaces the data stores, flagged data-loss, and fails unl
     allowed.stdout,
     /\| staging \| `Instance` database-primary \| replace \| \*\*data-loss\*\* \|/,
   );
+});
+
+test('renaming a resource with an alias to its old name is the same resource', () => {
+  const sa = dev.doc.changes.filter((c) => c.type === 'kubernetes:core/v1:ServiceAccount');
+  assert.deepEqual(sa, [], 'the aliased ServiceAccount is unchanged (only changes are listed)');
+  assert.ok(!dev.doc.changes.some((c) => c.name === 'runtime-service-account' || c.name === 'runtime-sa'));
 });
