@@ -23,7 +23,6 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { diffResources, summarize } from './diff.js';
 import type { Change, ChangeSummary } from './diff.js';
-import { REPO_ROOT } from './evaluate.js';
 import { hasDataLoss } from './risk.js';
 import { keyInputs } from './snapshot.js';
 import type { StackSnapshot } from './snapshot.js';
@@ -32,6 +31,9 @@ import type { StackSnapshot } from './snapshot.js';
 export type PlannedChange = Change & { readonly keyInputs: Record<string, unknown> };
 
 const run = promisify(execFile);
+
+/** This checkout (as evaluate.ts has it; not imported from there: the parent needs no Pulumi SDK). */
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export class PlanInputError extends Error {
   override readonly name = 'PlanInputError';
