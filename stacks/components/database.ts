@@ -204,18 +204,35 @@ export class Database extends pulumi.ComponentResource {
       enabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
       tags,
     };
+    // A DR stack (restoreFrom) restores the primary from a snapshot of the source stack's instance
+    // in this region: `latest` is the newest AWS Backup recovery point copied here (the backups
+    // component's copy action), or a snapshot named in config. RestoreDBInstanceFromDBSnapshot takes
+    // no KMS key, database name or master user: those come from the snapshot.
+    const restore = cfg.restore;
+    const snapshot = restore
+      ? restore.databaseSnapshot === 'latest'
+        ? rds.getSnapshotOutput(
+            {
+              dbInstanceIdentifier: physicalName({ ...cfg, stack: restore.fromStack }, 'postgres'),
+              snapshotType: 'awsbackup',
+              mostRecent: true,
+            },
+            { parent: this },
+          ).dbSnapshotArn
+        : pulumi.output(restore.databaseSnapshot)
+      : undefined;
+    const { kmsKeyId: _kmsKeyId, storageEncrypted: _storageEncrypted, ...restorable } = common;
     const primary = new rds.Instance(
       `${name}-primary`,
       {
-        ...common,
+        ...(snapshot ? { ...restorable, snapshotIdentifier: snapshot } : common),
         identifier: physicalName(cfg, 'postgres'),
         engine: 'postgres',
         engineVersion: PINNED.postgresEngineVersion,
         allocatedStorage: tier.postgres.storageGiB,
         maxAllocatedStorage: tier.postgres.maxStorageGiB,
-        dbName: DATABASE_NAME,
-        username: DATABASE_USER,
-        // Write-only: sent to AWS, never stored in the state file.
+        ...(snapshot ? {} : { dbName: DATABASE_NAME, username: DATABASE_USER }),
+        // Write-only: sent to AWS, never stored in the state file (after a restore: reset to it).
         passwordWo: this.password,
         passwordWoVersion: 1,
         dbSubnetGroupName: subnets.name,
@@ -228,7 +245,13 @@ export class Database extends pulumi.ComponentResource {
           ? {}
           : { finalSnapshotIdentifier: physicalName(cfg, 'postgres-final') }),
       },
-      { parent: this, protect: tier.protectResources },
+      {
+        parent: this,
+        protect: tier.protectResources,
+        // `latest` moves on as AWS Backup copies new recovery points: a later `pulumi up` must not
+        // replace the restored instance with a newer restore.
+        ...(snapshot ? { ignoreChanges: ['snapshotIdentifier'] } : {}),
+      },
     );
 
     const replicas = [...Array(topology.readReplicas).keys()].map(
