@@ -491,6 +491,7 @@ export const KNOWN_KUBERNETES_TYPES = new Set([
   'kubernetes:monitoring.coreos.com/v1:ServiceMonitor',
   'kubernetes:monitoring.coreos.com/v1:PodMonitor',
   'kubernetes:postgresql.cnpg.io/v1:Cluster',
+  'kubernetes:postgresql.cnpg.io/v1:ScheduledBackup',
   'kubernetes:karpenter.sh/v1:NodePool',
   'kubernetes:karpenter.k8s.aws/v1:EC2NodeClass',
 ]);
