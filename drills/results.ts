@@ -20,7 +20,16 @@ export const SCENARIO_TITLES: Record<string, { runbook: string; disaster: string
     runbook: 'dr/pitr.md',
     disaster: 'operator error: a dropped table, recovered by point-in-time restore',
   },
+  failover: {
+    runbook: 'dr/failover.md',
+    disaster: 'the primary is lost: the synchronous standby is promoted',
+  },
   'redis-loss': { runbook: 'dr/redis-loss.md', disaster: 'Redis restarted empty under load' },
+
+  'videos-lost': {
+    runbook: 'dr/videos-lost.md',
+    disaster: 'published videos deleted or overwritten: restored from the DR copy',
+  },
   'worker-loss': { runbook: 'dr/worker-loss.md', disaster: 'a node dies mid-render (workers SIGKILLed)' },
 };
 

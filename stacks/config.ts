@@ -46,6 +46,20 @@ export interface StackConfig {
   readonly eksPublicAccessCidrs: readonly string[];
   /** IAM roles (operators, the CI deploy role) given cluster admin through EKS access entries. */
   readonly clusterAdminRoleArns: readonly string[];
+  /** A stack stood up from another stack's DR copies (prod-dr from prod); undefined = fresh data stores. */
+  readonly restore: RestoreConfig | undefined;
+}
+
+/**
+ * Where a DR stack's data comes from: the copies the source stack's backups component keeps in
+ * this stack's region. The database is restored from a snapshot, the videos bucket is the source's
+ * replica bucket, adopted as it is: neither is created empty.
+ */
+export interface RestoreConfig {
+  /** The stack whose copies these are (its physical names find them). */
+  readonly fromStack: string;
+  /** 'latest' (the newest AWS Backup recovery point copied into this region) or a snapshot identifier or ARN. */
+  readonly databaseSnapshot: string;
 }
 
 /** The config keys this program reads (project namespace), with defaults as in Pulumi.yaml. */
@@ -68,6 +82,8 @@ export const CONFIG_KEYS = [
   'accountId',
   'eksPublicAccessCidrs',
   'clusterAdminRoleArns',
+  'restoreFrom',
+  'restoreDatabaseSnapshot',
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 /** Raw values as Pulumi hands them over; list keys arrive as JSON arrays. `awsProfile` is aws:profile. */
@@ -86,6 +102,8 @@ const CONFIG_KEY_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 // registry/repository[:tag][@sha256:digest]; the tag must not float (no "latest", no missing tag).
 const IMAGE =
   /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\.[a-z0-9-]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+const STACK_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+const DB_SNAPSHOT = /^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:)?[A-Za-z][A-Za-z0-9:-]{0,254}$/;
 const SLACK_CHANNEL = /^#[a-z0-9_-]{1,80}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
@@ -208,6 +226,28 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
       );
   }
 
+  const restoreFrom = optional('restoreFrom');
+  const restoreDatabaseSnapshot = optional('restoreDatabaseSnapshot') ?? 'latest';
+  let restore: RestoreConfig | undefined;
+  if (restoreFrom !== undefined) {
+    if (!STACK_NAME.test(restoreFrom) || restoreFrom === stack)
+      fail('restoreFrom', 'allowed: the name of another stack of this project, such as prod');
+    if (databaseMode !== 'rds' || storageMode !== 's3')
+      fail('restoreFrom', 'allowed only with databaseMode rds and storageMode s3 (what the DR copies are)');
+    if (backups)
+      fail(
+        'backups',
+        "allowed: false while restoreFrom is set (the adopted replica bucket keeps the source stack's replication; enable backups once the stack is the primary again)",
+      );
+    if (restoreDatabaseSnapshot !== 'latest' && !DB_SNAPSHOT.test(restoreDatabaseSnapshot))
+      fail(
+        'restoreDatabaseSnapshot',
+        'allowed: latest, or an RDS snapshot identifier or ARN (arn:aws:rds:<region>:<account>:snapshot:<id>)',
+      );
+    restore = { fromStack: restoreFrom, databaseSnapshot: restoreDatabaseSnapshot };
+  } else if (raw.restoreDatabaseSnapshot !== undefined && raw.restoreDatabaseSnapshot !== '')
+    fail('restoreDatabaseSnapshot', 'allowed only with restoreFrom (the stack whose snapshot it is)');
+
   const pagerDutyKeyName = optional('alertPagerDutyKeyName');
   const slackWebhookKeyName = optional('alertSlackWebhookKeyName');
   const slackChannel = raw.alertSlackChannel ?? '#archibald-alerts';
@@ -301,6 +341,7 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
     awsProfile: raw.awsProfile === '' ? undefined : raw.awsProfile,
     eksPublicAccessCidrs,
     clusterAdminRoleArns,
+    restore,
   };
 }
 

@@ -450,4 +450,6 @@ export const PINNED = {
   postgresExporterImage: 'quay.io/prometheuscommunity/postgres-exporter:v0.18.1',
   redisExporterImage: 'oliver006/redis_exporter:v1.80.1',
   cnpgPostgresImage: 'ghcr.io/cloudnative-pg/postgresql:16.8-bookworm',
+  /** Dev's in-cluster S3-compatible store for CloudNativePG's WAL archive and base backups. */
+  minioImage: 'quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z',
 } as const;

@@ -18,6 +18,8 @@ export interface Stack {
   redis: PrivateRedis;
   env: Record<string, string>;
   api: Api;
+  /** The API key the drill's client submits with. */
+  key: string;
 }
 
 export async function startStack(run: DrillRun, runtimeSettings: Record<string, string>): Promise<Stack> {
@@ -31,12 +33,16 @@ export async function startStack(run: DrillRun, runtimeSettings: Record<string, 
     startRedis(run, redisPort),
   );
   const env = await runtimeEnv(run, db.url('archibald'), redis.url, runtimeSettings);
-  const api = await run.step('start the runtime (archibald serve) and create an API key', async () => {
-    const started = await startServe(run, 'archibald serve', env);
-    await untilReady(started);
-    return { ...started, call: client(started.url, await createKey(run, env.DATABASE_URL!)) };
-  });
-  return { db, redis, env, api };
+  const { api, key } = await run.step(
+    'start the runtime (archibald serve) and create an API key',
+    async () => {
+      const started = await startServe(run, 'archibald serve', env);
+      await untilReady(started);
+      const key = await createKey(run, env.DATABASE_URL!);
+      return { api: { ...started, call: client(started.url, key) }, key };
+    },
+  );
+  return { db, redis, env, api, key };
 }
 
 export interface VideoRow {

@@ -101,6 +101,11 @@ export interface PublishOutput {
   captionsUrl: string;
   key: string;
   bytes: number;
+  /** Hex SHA-256 of the published video: what a restore from the DR copy is checked against. */
+  sha256: string;
+  captionsKey: string;
+  captionsBytes: number;
+  captionsSha256: string;
   contentType: string;
   durationSeconds: number;
 }

@@ -66,6 +66,10 @@ export function createPublishStage(storage: VideoStorage): Stage<PublishOutput> 
           captionsUrl: storage.publicUrl(keys.captions, ctx.videoId, 'captions'),
           key: keys.video,
           bytes: assembled.bytes,
+          sha256: videoSha,
+          captionsKey: keys.captions,
+          captionsBytes: captionsStat.size,
+          captionsSha256: captionsSha,
           contentType: VIDEO_CONTENT_TYPE,
           durationSeconds: assembled.durationSeconds,
         };

@@ -54,10 +54,15 @@ export class Cdn extends pulumi.ComponentResource {
     const tags = awsTags(cfg, 'cdn');
     const hostname = cdnHostname(cfg);
 
+    // A DR stack serves the source stack's replica bucket in this region, with every video in it.
+    const restore = cfg.restore;
     const assets = privateBucket(
       `${name}-assets`,
       {
-        bucketName: physicalName(cfg, 'videos'),
+        bucketName: restore
+          ? physicalName({ ...cfg, stack: restore.fromStack }, 'videos-replica')
+          : physicalName(cfg, 'videos'),
+        existing: restore !== undefined,
         tags,
         versioned: true,
         expireAfterDays: tier.storage.noncurrentVersionDays,

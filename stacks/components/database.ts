@@ -1,12 +1,13 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as rds from '@pulumi/aws/rds/index.js';
 import { CustomResource } from '@pulumi/kubernetes/apiextensions/customResource.js';
+import * as appsv1 from '@pulumi/kubernetes/apps/v1/index.js';
 import * as corev1 from '@pulumi/kubernetes/core/v1/index.js';
-import { pinnedChartRelease } from '../kube.js';
+import { hardenedContainer, pinnedChartRelease, restrictedPod } from '../kube.js';
 import { RandomPassword } from '@pulumi/random/randomPassword.js';
 import type { StackConfig } from '../config.js';
 import { customerKey } from '../kms.js';
-import { appLabels, awsTags, physicalName, replicaIdentifier } from '../naming.js';
+import { appLabels, awsTags, physicalName, replicaIdentifier, selectorLabels } from '../naming.js';
 import { databaseTopology } from '../planning/database.js';
 import { PINNED } from '../tiers.js';
 import type { Tier } from '../tiers.js';
@@ -27,6 +28,15 @@ export const DATABASE_USER = 'archibald';
 export const CNPG_READY_TIMEOUT_SECONDS = 900;
 /** Name of the in-cluster CloudNativePG Cluster (its services are <name>-rw and <name>-ro). */
 export const CNPG_CLUSTER = 'archibald-db';
+
+/** The in-cluster S3-compatible store CloudNativePG's barman-cloud archives WAL and base backups to. */
+export const BACKUP_STORE = 'postgres-backups';
+export const BACKUP_STORE_PORT = 9000;
+/** Where in it: barman-cloud creates the bucket on its first archive. */
+export const BACKUP_DESTINATION = 's3://archibald-db/';
+/** CloudNativePG's cron has a seconds field: daily at 03:00:00 UTC, the stacks' backup hour. */
+export const BACKUP_SCHEDULE = '0 0 3 * * *';
+const BACKUP_STORE_UID = 10002;
 
 /** Values of the cloudnative-pg chart (checked against the pinned chart's values.yaml by the tests). */
 export function cloudnativePgValues(): Record<string, unknown> {
@@ -97,6 +107,102 @@ export class Database extends pulumi.ComponentResource {
         },
         child,
       );
+      // Backups, so the pitr runbook applies here too: barman-cloud (CloudNativePG's in-tree
+      // spec.backup.barmanObjectStore, still served by the pinned operator 1.30; the Barman Cloud
+      // plugin that replaces it needs its own chart and CRDs) archives WAL continuously and takes a
+      // daily base backup into an S3-compatible store in the cluster (MinIO on a volume): dev has
+      // no AWS account. A restore is a new Cluster with bootstrap.recovery from the same store.
+      const storeKey = new RandomPassword(`${name}-backup-store-key`, { length: 40, special: false }, child);
+      const storeCredentials = new corev1.Secret(
+        `${name}-backup-store-credentials`,
+        {
+          metadata: { name: `${BACKUP_STORE}-credentials`, namespace, labels: appLabels('postgres-backups') },
+          stringData: { ACCESS_KEY_ID: 'archibald-db', ACCESS_SECRET_KEY: storeKey.result },
+        },
+        child,
+      );
+      const storeLabels = appLabels('postgres-backups');
+      const store = new appsv1.StatefulSet(
+        `${name}-backup-store`,
+        {
+          metadata: { name: BACKUP_STORE, namespace, labels: storeLabels },
+          spec: {
+            serviceName: BACKUP_STORE,
+            replicas: 1,
+            selector: { matchLabels: selectorLabels('postgres-backups') },
+            template: {
+              metadata: { labels: storeLabels },
+              spec: restrictedPod(BACKUP_STORE_UID, {
+                containers: [
+                  hardenedContainer({
+                    name: 'minio',
+                    image: PINNED.minioImage,
+                    args: ['server', '/data', '--address', `:${BACKUP_STORE_PORT}`],
+                    env: [
+                      { name: 'HOME', value: '/tmp' },
+                      {
+                        name: 'MINIO_ROOT_USER',
+                        valueFrom: {
+                          secretKeyRef: { name: storeCredentials.metadata.name, key: 'ACCESS_KEY_ID' },
+                        },
+                      },
+                      {
+                        name: 'MINIO_ROOT_PASSWORD',
+                        valueFrom: {
+                          secretKeyRef: { name: storeCredentials.metadata.name, key: 'ACCESS_SECRET_KEY' },
+                        },
+                      },
+                    ],
+                    ports: [{ name: 's3', containerPort: BACKUP_STORE_PORT }],
+                    readinessProbe: {
+                      httpGet: { path: '/minio/health/ready', port: 's3' },
+                      periodSeconds: 10,
+                    },
+                    livenessProbe: {
+                      httpGet: { path: '/minio/health/live', port: 's3' },
+                      periodSeconds: 10,
+                      failureThreshold: 6,
+                    },
+                    resources: {
+                      requests: { cpu: '50m', memory: '256Mi' },
+                      limits: { cpu: '500m', memory: '1Gi' },
+                    },
+                    volumeMounts: [
+                      { name: 'data', mountPath: '/data' },
+                      { name: 'tmp', mountPath: '/tmp' },
+                    ],
+                  }),
+                ],
+                volumes: [{ name: 'tmp', emptyDir: {} }],
+              }),
+            },
+            volumeClaimTemplates: [
+              {
+                metadata: { name: 'data' },
+                spec: {
+                  accessModes: ['ReadWriteOnce'],
+                  // Base backups (gzip) for the retention window plus its WAL: a few times the database.
+                  resources: { requests: { storage: `${2 * tier.postgres.storageGiB}Gi` } },
+                },
+              },
+            ],
+          },
+        },
+        child,
+      );
+      const storeService = new corev1.Service(
+        `${name}-backup-store`,
+        {
+          metadata: { name: BACKUP_STORE, namespace, labels: storeLabels },
+          spec: {
+            selector: selectorLabels('postgres-backups'),
+            ports: [{ name: 's3', port: BACKUP_STORE_PORT, targetPort: 's3' }],
+          },
+        },
+        child,
+      );
+      const credentialRef = (key: string) => ({ name: storeCredentials.metadata.name, key });
+
       const instances = 1 + tier.postgres.readReplicas;
       const cluster = new CustomResource(
         `${name}-postgres`,
@@ -130,9 +236,39 @@ export class Database extends pulumi.ComponentResource {
               parameters: { max_connections: '200', log_min_duration_statement: '500', log_statement: 'ddl' },
             },
             resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } },
+            backup: {
+              barmanObjectStore: {
+                destinationPath: BACKUP_DESTINATION,
+                endpointURL: pulumi.interpolate`http://${storeService.metadata.name}.${namespace}.svc:${BACKUP_STORE_PORT}`,
+                s3Credentials: {
+                  accessKeyId: credentialRef('ACCESS_KEY_ID'),
+                  secretAccessKey: credentialRef('ACCESS_SECRET_KEY'),
+                },
+                wal: { compression: 'gzip' },
+                data: { compression: 'gzip' },
+              },
+              retentionPolicy: `${tier.backups.dailyRetentionDays}d`,
+            },
           },
         },
-        { parent: this, dependsOn: [operator] },
+        { parent: this, dependsOn: [operator, store] },
+      );
+      new CustomResource(
+        `${name}-postgres-daily`,
+        {
+          apiVersion: 'postgresql.cnpg.io/v1',
+          kind: 'ScheduledBackup',
+          metadata: { name: `${CNPG_CLUSTER}-daily`, namespace, labels: appLabels('postgres') },
+          spec: {
+            schedule: BACKUP_SCHEDULE,
+            cluster: { name: cluster.metadata.name },
+            method: 'barmanObjectStore',
+            backupOwnerReference: 'self',
+            // A base backup at once: WAL archived before the first one has nothing to restore onto.
+            immediate: true,
+          },
+        },
+        { parent: this, dependsOn: [cluster] },
       );
       // CloudNativePG's services: <cluster>-rw follows the primary, <cluster>-ro the replicas. The
       // operator's server certificate names <service>.<namespace>.svc (not every release adds the
@@ -204,18 +340,35 @@ export class Database extends pulumi.ComponentResource {
       enabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
       tags,
     };
+    // A DR stack (restoreFrom) restores the primary from a snapshot of the source stack's instance
+    // in this region: `latest` is the newest AWS Backup recovery point copied here (the backups
+    // component's copy action), or a snapshot named in config. RestoreDBInstanceFromDBSnapshot takes
+    // no KMS key, database name or master user: those come from the snapshot.
+    const restore = cfg.restore;
+    const snapshot = restore
+      ? restore.databaseSnapshot === 'latest'
+        ? rds.getSnapshotOutput(
+            {
+              dbInstanceIdentifier: physicalName({ ...cfg, stack: restore.fromStack }, 'postgres'),
+              snapshotType: 'awsbackup',
+              mostRecent: true,
+            },
+            { parent: this },
+          ).dbSnapshotArn
+        : pulumi.output(restore.databaseSnapshot)
+      : undefined;
+    const { kmsKeyId: _kmsKeyId, storageEncrypted: _storageEncrypted, ...restorable } = common;
     const primary = new rds.Instance(
       `${name}-primary`,
       {
-        ...common,
+        ...(snapshot ? { ...restorable, snapshotIdentifier: snapshot } : common),
         identifier: physicalName(cfg, 'postgres'),
         engine: 'postgres',
         engineVersion: PINNED.postgresEngineVersion,
         allocatedStorage: tier.postgres.storageGiB,
         maxAllocatedStorage: tier.postgres.maxStorageGiB,
-        dbName: DATABASE_NAME,
-        username: DATABASE_USER,
-        // Write-only: sent to AWS, never stored in the state file.
+        ...(snapshot ? {} : { dbName: DATABASE_NAME, username: DATABASE_USER }),
+        // Write-only: sent to AWS, never stored in the state file (after a restore: reset to it).
         passwordWo: this.password,
         passwordWoVersion: 1,
         dbSubnetGroupName: subnets.name,
@@ -228,7 +381,13 @@ export class Database extends pulumi.ComponentResource {
           ? {}
           : { finalSnapshotIdentifier: physicalName(cfg, 'postgres-final') }),
       },
-      { parent: this, protect: tier.protectResources },
+      {
+        parent: this,
+        protect: tier.protectResources,
+        // `latest` moves on as AWS Backup copies new recovery points: a later `pulumi up` must not
+        // replace the restored instance with a newer restore.
+        ...(snapshot ? { ignoreChanges: ['snapshotIdentifier'] } : {}),
+      },
     );
 
     const replicas = [...Array(topology.readReplicas).keys()].map(

@@ -12,6 +12,11 @@ export interface PrivateBucketOptions {
   readonly forceDestroy?: boolean;
   /** Pulumi `protect` on the bucket itself (it holds data nothing else can rebuild). */
   readonly protect?: boolean;
+  /**
+   * Adopt this existing bucket instead of creating one (a DR stack's videos bucket is the source
+   * stack's replica): read, never created empty; its settings stay with the stack that made it.
+   */
+  readonly existing?: boolean;
 }
 
 export interface PrivateBucket {
@@ -29,6 +34,8 @@ export function privateBucket(
   o: PrivateBucketOptions,
   opts: pulumi.CustomResourceOptions,
 ): PrivateBucket {
+  if (o.existing)
+    return { bucket: s3.Bucket.get(name, o.bucketName, undefined, opts), versioning: undefined };
   const bucket = new s3.Bucket(
     name,
     { bucket: o.bucketName, forceDestroy: o.forceDestroy ?? false, tags: o.tags },

@@ -68,6 +68,8 @@ export interface Evaluation {
   readonly unknownTypes: readonly string[];
   readonly unknownCalls: readonly string[];
   readonly calls: readonly { token: string; inputs: Record<string, unknown> }[];
+  /** Existing resources the program read (Resource.get) instead of creating. */
+  readonly reads: readonly { type: string; name: string; id: string }[];
   readonly config: Readonly<Record<string, string>>;
   readonly evaluationMs: number;
 }
@@ -91,6 +93,7 @@ export function defaultSecrets(stack: string): Record<string, string> {
     case 'staging':
       return { ...alerting, anthropicApiKey: 'sk-ant-test-staging', vaultToken: 'hvs.stagingtesttoken' };
     case 'prod':
+    case 'prod-dr':
       return { ...alerting, anthropicApiKey: 'sk-ant-test-prod', vaultToken: 'hvs.testtoken' };
     default:
       return {};
@@ -302,7 +305,8 @@ function awsState(
     case 'aws:route53/record:Record':
       return { id: `${name}-${id(name, 6)}`, state: { fqdn: str(inputs.name, name) } };
     case 'aws:s3/bucket:Bucket': {
-      const bucket = str(inputs.bucket, `${name}-${id(name, 7)}`);
+      // A read (Bucket.get) has no inputs: its id is the bucket's name.
+      const bucket = str(inputs.bucket, str(inputs.id, `${name}-${id(name, 7)}`));
       return {
         id: bucket,
         state: {
@@ -508,6 +512,7 @@ export const KNOWN_KUBERNETES_TYPES = new Set([
   'kubernetes:monitoring.coreos.com/v1:ServiceMonitor',
   'kubernetes:monitoring.coreos.com/v1:PodMonitor',
   'kubernetes:postgresql.cnpg.io/v1:Cluster',
+  'kubernetes:postgresql.cnpg.io/v1:ScheduledBackup',
   'kubernetes:karpenter.sh/v1:NodePool',
   'kubernetes:karpenter.k8s.aws/v1:EC2NodeClass',
 ]);
@@ -590,6 +595,7 @@ export async function evaluateStack(stack: string, opts: EvaluateOptions = {}): 
   const unknownTypes: string[] = [];
   const unknownCalls: string[] = [];
   const calls: { token: string; inputs: Record<string, unknown> }[] = [];
+  const reads: { type: string; name: string; id: string }[] = [];
   const mockResource = (
     args: pulumi.runtime.MockResourceArgs,
   ): { id: string; state: Record<string, unknown> } => {
@@ -610,12 +616,31 @@ export async function evaluateStack(stack: string, opts: EvaluateOptions = {}): 
   const mocked = new Map<string, Record<string, unknown>>();
   const mocks: pulumi.runtime.Mocks = {
     newResource(args) {
+      // A read of an existing resource (Resource.get) arrives with its id and is not registered.
+      if (args.id) {
+        reads.push({ type: args.type, name: args.name, id: args.id });
+        return mockResource({ ...args, inputs: { ...args.inputs, id: args.id } });
+      }
       const result = mockResource(args);
       mocked.set(`${args.type}::${args.name}`, result.state as Record<string, unknown>);
       return result;
     },
     call(args) {
       calls.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
+      if (args.token === 'aws:rds/getSnapshot:getSnapshot') {
+        // The newest recovery point AWS Backup copied into the region (the DR stack's restore).
+        const inputs = args.inputs as { dbInstanceIdentifier?: string; snapshotType?: string };
+        const snapshotId = `awsbackup:copyjob-${id(String(inputs.dbInstanceIdentifier), 8)}`;
+        return {
+          id: snapshotId,
+          dbSnapshotIdentifier: snapshotId,
+          dbSnapshotArn: `arn:aws:rds:${region}:${ACCOUNT}:snapshot:${snapshotId}`,
+          dbInstanceIdentifier: inputs.dbInstanceIdentifier,
+          snapshotType: inputs.snapshotType,
+          status: 'available',
+          encrypted: true,
+        };
+      }
       if (args.token === 'aws:index/getAvailabilityZones:getAvailabilityZones') {
         const names = ['a', 'b', 'c'].map((s) => `${region}${s}`);
         return { id: region, names, zoneIds: names.map((_, i) => `euw1-az${i + 1}`), groupNames: [region] };
@@ -680,7 +705,7 @@ export async function evaluateStack(stack: string, opts: EvaluateOptions = {}): 
   }
   await runtime.waitForRPCs();
   const evaluationMs = performance.now() - started;
-  return { stack, resources, outputs, unknownTypes, unknownCalls, calls, config, evaluationMs };
+  return { stack, resources, outputs, unknownTypes, unknownCalls, calls, reads, config, evaluationMs };
 }
 
 interface RegisterRequest {

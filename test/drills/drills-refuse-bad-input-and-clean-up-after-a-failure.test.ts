@@ -27,7 +27,7 @@ test('an unknown scenario is one line naming the known ones, exit 2', async () =
   const exit = await runDrillProcess(['earthquake']);
   assert.equal(exit.code, 2);
   assert.deepEqual(exit.messages, [
-    'drill: unknown scenario "earthquake" (known: pitr, redis-loss, worker-loss, all)',
+    'drill: unknown scenario "earthquake" (known: pitr, failover, redis-loss, videos-lost, worker-loss, all)',
   ]);
   assert.equal(exit.stdout, '');
 });

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -74,6 +75,7 @@ test('a retry after a crash between assemble and publish reuses the video and pu
   );
   const published = first.outputs.publish as PublishOutput;
   const file = join(root, 'videos', 'videos', `${videoId}.mp4`);
+  const captionsFile = join(root, 'videos', 'videos', `${videoId}.vtt`);
   const before = await stat(file);
   assert.equal(before.size, (storedOutputs.assemble as AssembleOutput).bytes);
   assert.deepEqual(published, {
@@ -81,6 +83,14 @@ test('a retry after a crash between assemble and publish reuses the video and pu
     captionsUrl: `http://127.0.0.1:8080/v1/videos/${videoId}/captions`,
     key: `videos/${videoId}.mp4`,
     bytes: before.size,
+    sha256: createHash('sha256')
+      .update(await readFile(file))
+      .digest('hex'),
+    captionsKey: `videos/${videoId}.vtt`,
+    captionsBytes: (await stat(captionsFile)).size,
+    captionsSha256: createHash('sha256')
+      .update(await readFile(captionsFile))
+      .digest('hex'),
     contentType: 'video/mp4',
     durationSeconds: (storedOutputs.assemble as AssembleOutput).durationSeconds,
   });

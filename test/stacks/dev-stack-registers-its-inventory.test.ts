@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { CNPG_READY_TIMEOUT_SECONDS } from '../../stacks/components/database.js';
+import {
+  BACKUP_DESTINATION,
+  BACKUP_SCHEDULE,
+  BACKUP_STORE,
+  BACKUP_STORE_PORT,
+  CNPG_READY_TIMEOUT_SECONDS,
+} from '../../stacks/components/database.js';
 import { TIERS } from '../../stacks/tiers.js';
 import { at, countByType, evaluateStack, kubernetesObject, ofType } from './harness.js';
 import type { Evaluation } from './harness.js';
@@ -84,6 +90,27 @@ test('dev Postgres: CloudNativePG operator and a Cluster with a primary and a re
     'cnpg_* metrics are scraped',
   );
   assert.equal((at(podMonitor.inputs, 'metadata.labels') as Record<string, string>).release, 'kps');
+});
+
+test('dev Postgres archives WAL and takes daily base backups to the in-cluster object store (pitr applies)', () => {
+  const cluster = kubernetesObject(e, 'Cluster', 'archibald-db');
+  const store = at(cluster.inputs, 'spec.backup.barmanObjectStore') as Record<string, unknown>;
+  assert.equal(store.destinationPath, BACKUP_DESTINATION);
+  assert.equal(store.endpointURL, `http://${BACKUP_STORE}.archibald.svc:${BACKUP_STORE_PORT}`);
+  assert.deepEqual(at(store, 's3Credentials.accessKeyId'), {
+    name: `${BACKUP_STORE}-credentials`,
+    key: 'ACCESS_KEY_ID',
+  });
+  assert.equal(at(cluster.inputs, 'spec.backup.retentionPolicy'), `${tier.backups.dailyRetentionDays}d`);
+  const minio = kubernetesObject(e, 'StatefulSet', BACKUP_STORE);
+  assert.ok(cluster.dependencies.includes(minio.urn), 'the Cluster waits for its object store');
+  assert.match(String(container(minio).image), /minio:RELEASE\.\d{4}-/);
+  kubernetesObject(e, 'Service', BACKUP_STORE);
+  const scheduled = kubernetesObject(e, 'ScheduledBackup', 'archibald-db-daily');
+  assert.deepEqual(at(scheduled.inputs, 'spec.cluster'), { name: 'archibald-db' });
+  assert.equal(at(scheduled.inputs, 'spec.method'), 'barmanObjectStore');
+  assert.equal(at(scheduled.inputs, 'spec.schedule'), BACKUP_SCHEDULE);
+  assert.equal(at(scheduled.inputs, 'spec.immediate'), true);
 });
 
 test('dev Postgres: `pulumi up` waits for the Cluster to be Ready before the migration Job runs', () => {
