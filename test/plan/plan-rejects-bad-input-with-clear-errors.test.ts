@@ -18,13 +18,13 @@ test('an unknown stack names the stacks there are', () => {
   const r = repo.plan('--stack', 'qa');
   assert.equal(r.status, 2);
   assert.equal(r.stdout, '');
-  assert.match(r.stderr, /plan: unknown stack "qa": this project has dev, prod, staging/);
+  assert.match(r.stderr, /plan: unknown stack "qa": this project has dev, prod, prod-dr, staging/);
 });
 
 test('no stack, or an unknown option, shows the usage', () => {
   const none = repo.plan();
   assert.equal(none.status, 2);
-  assert.match(none.stderr, /--stack is required \(one of dev, prod, staging\)/);
+  assert.match(none.stderr, /--stack is required \(one of dev, prod, prod-dr, staging\)/);
   const unknown = repo.plan('--stack', 'dev', '--bse', 'main');
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /Unknown option '--bse'[\s\S]*usage: npm run plan -- --stack/);
