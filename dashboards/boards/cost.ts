@@ -6,6 +6,9 @@ import { thresholds } from '../rules/alerts.js';
 const m = metricCatalog;
 const cost = m.videoCost.name;
 const provider = m.providerCost.name;
+const calls = m.scriptModelCalls.name;
+const skips = m.scriptModelSkips.name;
+const written = m.scriptsWritten.name;
 
 export const costDashboard: DashboardSpec = {
   uid: 'archibald-cost',
@@ -101,6 +104,56 @@ sum(rate(${cost}_count{${ns}}[$__rate_interval]))`,
       width: 12,
       height: 5,
       queries: [{ expr: `sum(increase(${cost}_count{${ns}}[1d]))` }],
+    },
+    {
+      kind: 'timeseries',
+      title: 'Script model calls',
+      description:
+        'Calls to the script-writing models by model and outcome (ok, invalid: escalated, error: failed after retries). None when ANTHROPIC_API_KEY is unset.',
+      unit: 'reqps',
+      width: 8,
+      stacked: true,
+      queries: [
+        {
+          // Offline rendering makes no calls: show a zero rather than "No data".
+          expr: `sum by (model, outcome) (rate(${calls}{${ns}}[$__rate_interval])) or vector(0)`,
+          legend: '{{model}} {{outcome}}',
+        },
+      ],
+    },
+    {
+      kind: 'timeseries',
+      title: 'Script models skipped',
+      description:
+        'Models not called: circuit_open (cooling down after repeated failures) or budget (the call could cross VIDEO_BUDGET_USD).',
+      unit: 'short',
+      width: 8,
+      stacked: true,
+      queries: [
+        {
+          expr: `sum by (model, reason) (increase(${skips}{${ns}}[$__rate_interval])) or vector(0)`,
+          legend: '{{model}} {{reason}}',
+        },
+      ],
+    },
+    {
+      kind: 'timeseries',
+      title: 'Scripts by writer',
+      description:
+        'Scripts written by each writer: the cheap model, the premium model (an escalation) or the offline writer (no key, or the fallback).',
+      unit: 'percentunit',
+      min: 0,
+      max: 1,
+      width: 8,
+      stacked: true,
+      queries: [
+        {
+          expr: `sum by (writer) (rate(${written}{${ns}}[$__rate_interval]))
+/ on() group_left()
+sum(rate(${written}{${ns}}[$__rate_interval]))`,
+          legend: '{{writer}}',
+        },
+      ],
     },
   ],
 };

@@ -66,6 +66,14 @@ export interface Config {
   bodyLimitBytes: number;
   corsOrigins: string[];
   anthropicApiKey?: Secret;
+  /** The Claude script writer's settings (used when anthropicApiKey is set). */
+  scriptModels: {
+    cheap: string;
+    premium: string;
+    baseUrl?: string;
+    videoBudgetUsd: number;
+    pricesFile?: string;
+  };
   migrateOnStart: boolean;
   /** Where `archibald render` submits; absent: it renders in its own process. */
   apiUrl?: string;
@@ -111,6 +119,8 @@ function packageVersion(): string {
 function convert(name: string, raw: string): unknown {
   const schema = configSchema.properties[name as ConfigVariableName] as TSchema & { type?: string };
   if (schema.type === 'integer' && /^-?\d+$/.test(raw.trim())) return Number(raw.trim());
+  if (schema.type === 'number' && raw.trim() !== '' && Number.isFinite(Number(raw.trim())))
+    return Number(raw.trim());
   if (schema.type === 'boolean') {
     const v = raw.trim().toLowerCase();
     if (TRUE.has(v)) return true;
@@ -207,7 +217,14 @@ export function loadConfig(
   const e = Value.Default(configSchema, values) as Required<
     Omit<
       ConfigEnv,
-      'DATABASE_READ_URL' | 'REDIS_CLUSTER_NODES' | 'S3_BUCKET' | 'S3_ENDPOINT' | 'CDN_BASE_URL' | 'API_URL'
+      | 'DATABASE_READ_URL'
+      | 'REDIS_CLUSTER_NODES'
+      | 'S3_BUCKET'
+      | 'S3_ENDPOINT'
+      | 'CDN_BASE_URL'
+      | 'API_URL'
+      | 'ANTHROPIC_BASE_URL'
+      | 'MODEL_PRICES_FILE'
     >
   > &
     ConfigEnv;
@@ -294,6 +311,13 @@ export function loadConfig(
       .map((s) => s.trim())
       .filter(Boolean),
     ...(anthropicApiKey ? { anthropicApiKey } : {}),
+    scriptModels: {
+      cheap: e.SCRIPT_MODEL_CHEAP,
+      premium: e.SCRIPT_MODEL_PREMIUM,
+      ...(e.ANTHROPIC_BASE_URL ? { baseUrl: e.ANTHROPIC_BASE_URL.replace(/\/+$/, '') } : {}),
+      videoBudgetUsd: e.VIDEO_BUDGET_USD,
+      ...(e.MODEL_PRICES_FILE ? { pricesFile: resolve(e.MODEL_PRICES_FILE) } : {}),
+    },
     migrateOnStart: e.MIGRATE_ON_START,
     ...(e.API_URL ? { apiUrl: e.API_URL.replace(/\/+$/, '') } : {}),
     ...(apiKey ? { apiKey } : {}),

@@ -190,9 +190,32 @@ export const configSchema = Type.Object({
     Type.String({ default: '', description: 'Comma-separated allowed origins; empty means CORS off.' }),
   ),
   ANTHROPIC_API_KEY: Type.Optional(
-    secret('Reserved for the Anthropic script writer, which is not built yet: accepted, not used.'),
+    secret('Anthropic API key: when set, Claude writes the scripts (offline writer as fallback).'),
   ),
   ANTHROPIC_API_KEY_FILE: Type.Optional(secretFile('the Anthropic key')),
+  ANTHROPIC_BASE_URL: Type.Optional(
+    text('Base URL of the Anthropic Messages API (a proxy or a test fake).', { pattern: URL_HTTP }),
+  ),
+  SCRIPT_MODEL_CHEAP: Type.Optional(
+    text('The model asked first for a script.', { default: 'claude-haiku-5-5' }),
+  ),
+  SCRIPT_MODEL_PREMIUM: Type.Optional(
+    text('The model asked when the cheap one fails or answers an unusable script.', {
+      default: 'claude-sonnet-5-5',
+    }),
+  ),
+  VIDEO_BUDGET_USD: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 100,
+      default: 0.05,
+      description:
+        "What one video's script calls may spend in US dollars; a call whose worst case would cross it is not made (offline fallback).",
+    }),
+  ),
+  MODEL_PRICES_FILE: Type.Optional(
+    text('JSON file of model prices (USD per million tokens) over the built-in table.'),
+  ),
   MIGRATE_ON_START: Type.Optional(flag(true, 'Apply pending migrations when the API starts (lock-guarded).')),
   API_URL: Type.Optional(
     text(

@@ -1,7 +1,8 @@
 /**
  * The render pipeline's stages, in STAGE_ORDER, built from plain options (the config module maps
  * environment variables onto them). Everything runs offline: the template script writer, flite
- * narration, procedural visuals and ambient bed, one ffmpeg assembly pass, local or S3 publish.
+ * narration, procedural visuals and ambient bed, one ffmpeg assembly pass, local or S3 publish; the
+ * script writer is the offline one unless the caller passes another (Claude, see claude-writer.ts).
  */
 import type { Stage } from './stage.js';
 import { STAGE_ORDER } from './stage.js';

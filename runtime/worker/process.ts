@@ -7,6 +7,7 @@ import { createLogger } from '../config/logger.js';
 import type { Config } from '../config/load.js';
 import { createDatabase } from '../db/pool.js';
 import { createProcessMetrics } from '../metrics/registry.js';
+import type { Metrics } from '../metrics/registry.js';
 import type { Stage } from '../pipeline/stage.js';
 import { startMetricsServer } from './metrics-server.js';
 import { VideoWorker } from './video-worker.js';
@@ -20,13 +21,17 @@ export interface WorkerProcess {
   failed: Promise<Error>;
 }
 
+/** The stages, or a function that builds them with the process's metrics (the script writer counts). */
+export type WorkerStages = readonly Stage[] | ((metrics: Metrics) => readonly Stage[]);
+
 export async function startWorkerProcess(
   config: Config,
-  stages: readonly Stage[],
+  stagesOrFactory: WorkerStages,
   log: Logger = createLogger(config, 'worker'),
 ): Promise<WorkerProcess> {
   const db = createDatabase(config.database, log);
   const { registry, metrics } = createProcessMetrics('worker', config.version);
+  const stages = typeof stagesOrFactory === 'function' ? stagesOrFactory(metrics) : stagesOrFactory;
   const worker = new VideoWorker({ config, db, stages, log, metrics });
   let stopping = false;
   const server = await startMetricsServer(registry, {

@@ -24,7 +24,9 @@ const NAMESPACE = 'archibald-live';
 // Set up at the top level so that the clean-up useTestEnvironment registers runs after the tests.
 const environment = await useTestEnvironment({ WORKER_CONCURRENCY: '2' });
 const api = await startTestApi(environment);
-const worker = await startTestWorker(environment, pipelineStages(environment.config()));
+// With the process's metrics, so the offline script writer counts its scripts (Scripts by writer).
+const workerConfig = environment.config();
+const worker = await startTestWorker(environment, (metrics) => pipelineStages(workerConfig, metrics));
 const call = apiClient(api.url, (await createTestKey(environment)).key);
 const prometheus = await startPrometheus({
   rulesYaml: renderRulesFile(),

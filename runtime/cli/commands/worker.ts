@@ -14,8 +14,7 @@ export function workerCommand(program: Command): void {
     .action(async () => {
       const config = configOrExit();
       const log = createLogger(config, 'worker');
-      const stages = pipelineStages(config);
-      const worker = await startWorkerProcess(config, stages, log);
+      const worker = await startWorkerProcess(config, (metrics) => pipelineStages(config, metrics), log);
       const ended = await Promise.race([untilSignal().then(() => undefined), worker.failed]);
       await worker.stop();
       // A dead job loop exits non-zero, so Kubernetes restarts the pod instead of keeping a

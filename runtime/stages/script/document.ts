@@ -28,7 +28,7 @@ export interface ScriptDocument {
   durationSeconds: number;
   sections: ScriptSection[];
   wordCount: number;
-  /** Which writer produced it (offline template writer, or later a model). */
+  /** Which writer produced it: `offline-template`, or `anthropic:<model>` for a Claude script. */
   writer: string;
 }
 

@@ -11,7 +11,7 @@ export function createScriptStage(writer: ScriptWriter): Stage<ScriptOutput> {
   return {
     name: 'script',
     async run(ctx: StageContext): Promise<ScriptOutput> {
-      const doc = await writer.write(ctx.spec, ctx.signal);
+      const doc = await writer.write(ctx.spec, ctx.signal, { addCost: ctx.addCost, log: ctx.log });
       const problems = validateScript(doc, ctx.spec);
       if (problems.length > 0) {
         throw new StageError(
@@ -20,7 +20,7 @@ export function createScriptStage(writer: ScriptWriter): Stage<ScriptOutput> {
         );
       }
       ctx.progress(1);
-      ctx.log.debug({ words: doc.wordCount, writer: writer.name }, 'script written');
+      ctx.log.debug({ words: doc.wordCount, writer: doc.writer }, 'script written');
       return doc;
     },
   };

@@ -1,8 +1,16 @@
+import type { Logger } from 'pino';
 import type { VideoSpec } from '../../pipeline/stage.js';
 import type { ScriptDocument } from './document.js';
 
-/** Writes a meditation script for a spec. Offline now; model-backed writers come later. */
+/** What a writer may do besides writing: record its spend on the stage, and log. */
+export interface WriteContext {
+  /** Records provider spend for this video (the stage's ctx.addCost). */
+  addCost(provider: string, usd: number): void;
+  readonly log?: Logger;
+}
+
+/** Writes a meditation script for a spec: offline templates, or a model with offline fallback. */
 export interface ScriptWriter {
   readonly name: string;
-  write(spec: VideoSpec, signal: AbortSignal): Promise<ScriptDocument>;
+  write(spec: VideoSpec, signal: AbortSignal, context?: WriteContext): Promise<ScriptDocument>;
 }

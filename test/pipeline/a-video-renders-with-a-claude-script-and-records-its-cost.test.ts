@@ -1,0 +1,81 @@
+/**
+ * End to end with an Anthropic key: the real API and worker render a 15 s video whose script
+ * Claude wrote (the real SDK against a local fake of the Messages API); the script stage records
+ * the writer and the cost priced from the answer's usage, on the video and in the metrics. When
+ * the provider fails, the video still renders with the offline writer's script, at no cost.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { getStages } from '../../runtime/db/videos.js';
+import { renderThroughApi } from '../../runtime/render/api-client.js';
+import { STANDARD_VIDEO } from '../../runtime/render/request.js';
+import type { ScriptDocument } from '../../runtime/stages/script/document.js';
+import { pipelineStages } from '../../runtime/worker/pipeline-stages.js';
+import { apiClient, createTestKey, startTestApi } from '../support/api.js';
+import { testPool, useTestEnvironment } from '../support/environment.js';
+import { startFakeAnthropic } from '../support/fake-anthropic.js';
+import { startTestWorker } from '../support/worker.js';
+
+const fake = await startFakeAnthropic();
+after(() => fake.close());
+const environment = await useTestEnvironment({
+  ANTHROPIC_API_KEY: 'sk-ant-test',
+  ANTHROPIC_BASE_URL: fake.url,
+});
+const api = await startTestApi(environment);
+const config = environment.config();
+const worker = await startTestWorker(environment, (metrics) => pipelineStages(config, metrics));
+const { key } = await createTestKey(environment);
+const pool = testPool(environment);
+const call = apiClient(api.url, key);
+const spec = { ...STANDARD_VIDEO, topic: 'morning calm', durationSeconds: 15 } as const;
+
+async function render(name: string) {
+  const { video } = await renderThroughApi({
+    apiUrl: api.url,
+    apiKey: key,
+    spec,
+    out: join(environment.dir, 'downloads', `${name}.mp4`),
+    signal: new AbortController().signal,
+    pollMs: 200,
+    onProgress: () => {},
+  });
+  assert.equal(video.status, 'completed');
+  const script = (await getStages(pool, video.id as string)).find((s) => s.stage === 'script');
+  assert.ok(script);
+  const stored = await call('GET', `/v1/videos/${video.id}`);
+  return { video: stored.body as { costUsd: number }, script, doc: script.output as ScriptDocument };
+}
+
+test('with an Anthropic key a 15 s video renders with a Claude script, and its cost is recorded', async () => {
+  const { video, script, doc } = await render('claude');
+  assert.equal(doc.writer, 'anthropic:claude-haiku-5-5');
+  assert.equal(doc.topic, 'morning calm');
+  assert.deepEqual(
+    fake.received.map((r) => r.model),
+    ['claude-haiku-5-5'],
+  );
+  assert.ok(script.costUsd > 0, 'the script stage records its cost');
+  assert.ok(Math.abs(video.costUsd - script.costUsd) < 1e-6, 'the video costs what its script did');
+  const page = await (await fetch(`${worker.metricsUrl}/metrics`)).text();
+  const spent = /^archibald_provider_cost_usd_total\{provider="anthropic"\} (\S+)$/m.exec(page)?.[1];
+  assert.ok(spent && Math.abs(Number(spent) - script.costUsd) < 1e-6, `provider cost metric: ${spent}`);
+  assert.match(page, /^archibald_scripts_written_total\{writer="anthropic:claude-haiku-5-5"\} 1$/m);
+  assert.match(page, /^archibald_script_model_calls_total\{model="claude-haiku-5-5",outcome="ok"\} 1$/m);
+});
+
+test('when both models fail the video still renders, with the offline writer named on its script', async () => {
+  fake.received.length = 0;
+  fake.reply = () => ({ kind: 'status', status: 529, errorType: 'overloaded_error' });
+  const { video, script, doc } = await render('offline');
+  assert.equal(doc.writer, 'offline-template');
+  assert.equal(script.costUsd, 0);
+  assert.equal(video.costUsd, 0);
+  assert.deepEqual(
+    new Set(fake.received.map((r) => r.model)),
+    new Set(['claude-haiku-5-5', 'claude-sonnet-5-5']),
+  );
+  const page = await (await fetch(`${worker.metricsUrl}/metrics`)).text();
+  assert.match(page, /^archibald_scripts_written_total\{writer="offline-template"\} 1$/m);
+});
