@@ -12,12 +12,62 @@ import { AssetCache } from '../stages/asset-cache.js';
 import { createCaptionsStage } from '../stages/captions.js';
 import { CachedNarrator, createNarrationStage, FliteNarrator } from '../stages/narration.js';
 import { createPublishStage } from '../stages/publish.js';
+import { ClaudeScriptWriter, type ScriptWriterMetrics } from '../stages/script/claude-writer.js';
 import { OfflineScriptWriter } from '../stages/script/offline-writer.js';
+import { loadPrices } from '../stages/script/prices.js';
 import { createScriptStage } from '../stages/script/stage.js';
 import type { ScriptWriter } from '../stages/script/writer.js';
+export type { ScriptWriter };
 import { createVisualsStage } from '../stages/visuals.js';
 import { createStorage } from '../storage/create-storage.js';
 import type { StorageOptions } from '../storage/storage.js';
+
+export type { ScriptWriterMetrics };
+
+/** Who writes the script: Claude (cheap model first) when `anthropic` is set, else offline. */
+export interface ScriptOptions {
+  anthropic?: {
+    /** Read at each write, so a rotated key file is picked up. */
+    apiKey: () => string;
+    baseURL?: string;
+    cheapModel: string;
+    premiumModel: string;
+    /** What one video may spend on script calls, in US dollars. */
+    budgetUsd: number;
+    /** A JSON price table overriding or adding to the built-in one. */
+    pricesFile?: string;
+  };
+  metrics?: ScriptWriterMetrics;
+}
+
+/** Claude with the offline writer as its fallback, or the offline writer alone. */
+export function createScriptWriter(options: ScriptOptions = {}): ScriptWriter {
+  const offline = new OfflineScriptWriter();
+  const { anthropic, metrics } = options;
+  if (!anthropic) return metrics ? countedWriter(offline, metrics) : offline;
+  return new ClaudeScriptWriter({
+    apiKey: anthropic.apiKey,
+    ...(anthropic.baseURL ? { baseURL: anthropic.baseURL } : {}),
+    cheapModel: anthropic.cheapModel,
+    premiumModel: anthropic.premiumModel,
+    budgetUsd: anthropic.budgetUsd,
+    prices: loadPrices(anthropic.pricesFile),
+    fallback: offline,
+    ...(metrics ? { metrics } : {}),
+  });
+}
+
+/** A writer whose scripts are counted by the writer that made them. */
+function countedWriter(writer: ScriptWriter, metrics: ScriptWriterMetrics): ScriptWriter {
+  return {
+    name: writer.name,
+    async write(spec, signal, context) {
+      const doc = await writer.write(spec, signal, context);
+      metrics.written(doc.writer);
+      return doc;
+    },
+  };
+}
 
 export interface RenderOptions {
   /** Local directory (served by the API) or S3 behind a CDN. */
@@ -29,7 +79,9 @@ export interface RenderOptions {
   /** Upper bound for any one ffmpeg run; the job's own timeout aborts earlier through its signal. */
   ffmpegTimeoutSeconds: number;
   encoder?: Partial<EncoderSettings>;
-  /** Defaults to the offline template writer. */
+  /** Who writes the script (default: the offline template writer). */
+  script?: ScriptOptions;
+  /** A writer of the caller's own, instead of the one `script` describes. */
   scriptWriter?: ScriptWriter;
   /** ffmpeg processes that synthesise narration side by side (default 2). */
   narrationParallelism?: number;
@@ -42,7 +94,7 @@ export function createStages(options: RenderOptions): Stage[] {
   );
   const ffmpeg = { ffmpegTimeoutSeconds: options.ffmpegTimeoutSeconds };
   const stages: Stage[] = [
-    createScriptStage(options.scriptWriter ?? new OfflineScriptWriter()),
+    createScriptStage(options.scriptWriter ?? createScriptWriter(options.script)),
     createNarrationStage(
       new CachedNarrator(new FliteNarrator(options.narrationParallelism ?? 2), cache),
       ffmpeg,

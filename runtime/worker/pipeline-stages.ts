@@ -6,12 +6,8 @@
 import type { Config } from '../config/load.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Stage } from '../pipeline/stage.js';
-import { createStages } from '../pipeline/stages.js';
-import type { RenderOptions } from '../pipeline/stages.js';
-import { ClaudeScriptWriter, type ScriptWriterMetrics } from '../stages/script/claude-writer.js';
-import { OfflineScriptWriter } from '../stages/script/offline-writer.js';
-import { loadPrices } from '../stages/script/prices.js';
-import type { ScriptWriter } from '../stages/script/writer.js';
+import { createScriptWriter, createStages } from '../pipeline/stages.js';
+import type { RenderOptions, ScriptOptions, ScriptWriter, ScriptWriterMetrics } from '../pipeline/stages.js';
 
 /** The writer counts as the catalog's script metrics. */
 export function scriptWriterMetrics(metrics: Metrics): ScriptWriterMetrics {
@@ -22,34 +18,29 @@ export function scriptWriterMetrics(metrics: Metrics): ScriptWriterMetrics {
   };
 }
 
-/** A writer whose scripts are counted by the writer that made them. */
-function countedWriter(writer: ScriptWriter, metrics: ScriptWriterMetrics): ScriptWriter {
+/** Claude with the offline fallback when an Anthropic key is configured; offline otherwise. */
+export function scriptOptions(config: Config, metrics?: Metrics): ScriptOptions {
+  const key = config.anthropicApiKey;
+  const s = config.scriptModels;
   return {
-    name: writer.name,
-    async write(spec, signal, context) {
-      const doc = await writer.write(spec, signal, context);
-      metrics.written(doc.writer);
-      return doc;
-    },
+    ...(key
+      ? {
+          anthropic: {
+            apiKey: () => key.value(),
+            ...(s.baseUrl ? { baseURL: s.baseUrl } : {}),
+            cheapModel: s.cheap,
+            premiumModel: s.premium,
+            budgetUsd: s.videoBudgetUsd,
+            ...(s.pricesFile ? { pricesFile: s.pricesFile } : {}),
+          },
+        }
+      : {}),
+    ...(metrics ? { metrics: scriptWriterMetrics(metrics) } : {}),
   };
 }
 
-/** Claude with the offline fallback when an Anthropic key is configured; offline otherwise. */
 export function scriptWriter(config: Config, metrics?: Metrics): ScriptWriter {
-  const offline = new OfflineScriptWriter();
-  const key = config.anthropicApiKey;
-  if (!key) return metrics ? countedWriter(offline, scriptWriterMetrics(metrics)) : offline;
-  const s = config.scriptModels;
-  return new ClaudeScriptWriter({
-    apiKey: () => key.value(),
-    ...(s.baseUrl ? { baseURL: s.baseUrl } : {}),
-    cheapModel: s.cheap,
-    premiumModel: s.premium,
-    budgetUsd: s.videoBudgetUsd,
-    prices: loadPrices(s.pricesFile),
-    fallback: offline,
-    ...(metrics ? { metrics: scriptWriterMetrics(metrics) } : {}),
-  });
+  return createScriptWriter(scriptOptions(config, metrics));
 }
 
 export function stageOptions(config: Config, metrics?: Metrics): RenderOptions {
@@ -69,7 +60,7 @@ export function stageOptions(config: Config, metrics?: Metrics): RenderOptions {
     assetCacheDir: config.assetCacheDir,
     assetCacheMaxBytes: config.assetCacheMaxBytes,
     ffmpegTimeoutSeconds: config.queue.timeoutSeconds,
-    scriptWriter: scriptWriter(config, metrics),
+    script: scriptOptions(config, metrics),
   };
 }
 
