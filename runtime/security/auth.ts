@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { HttpError } from '../http-error.js';
 import { auditFirstExpiredUse, findApiKeyByHash, hashApiKey } from '../db/api-keys.js';
-import type { ApiKeyRecord, ApiKeyScope } from '../db/api-keys.js';
+import type { ApiKeyRecord, ApiKeyScope, PresentedApiKey } from '../db/api-keys.js';
 import type { AuthLimit } from './auth-limit.js';
 import { keyEpochKey } from './key-cache.js';
 import type { KeyCache } from './key-cache.js';
@@ -59,6 +59,10 @@ export function requireApiKey(
 ): void {
   const { pool, limit, rateLimit, cache } = options;
   const epochKey = keyEpochKey(options.keyPrefix);
+  const lookups = new Map<
+    string,
+    Promise<{ epoch: string | undefined; record: PresentedApiKey | undefined }>
+  >();
   const accept = (request: FastifyRequest, key: ApiKeyRecord) => {
     request.apiKey = key;
     request.log = request.log.child({ apiKeyId: key.id });
@@ -89,12 +93,46 @@ export function requireApiKey(
       }
       cache.delete(hash!);
     }
-    const epoch = await limit.take(request, reply, epochKey);
     reply.header('WWW-Authenticate', 'Bearer realm="archibald"');
-    if (!header)
+    if (!header) {
+      await limit.take(request, reply, epochKey);
       throw new UnauthorizedError('missing Authorization header: send "Authorization: Bearer <api key>"');
-    if (!match) throw new UnauthorizedError('Authorization header must be "Bearer <api key>"');
-    const record = await findApiKeyByHash(pool, hash!);
+    }
+    if (!match) {
+      await limit.take(request, reply, epochKey);
+      throw new UnauthorizedError('Authorization header must be "Bearer <api key>"');
+    }
+    // Concurrent requests from one address with the same key share one count and one lookup
+    // (a burst when a key's cache entry lapses would otherwise spend the address's budget).
+    const flightKey = `${request.ip}\n${hash}`;
+    let flight = lookups.get(flightKey);
+    let counted = false;
+    if (flight) {
+      request.log.debug('key lookup shared with a request in flight');
+    } else {
+      counted = true;
+      flight = (async () => {
+        const epoch = await limit.take(request, reply, epochKey);
+        return { epoch, record: await findApiKeyByHash(pool, hash!) };
+      })();
+      lookups.set(flightKey, flight);
+      void flight.then(
+        () => lookups.delete(flightKey),
+        () => lookups.delete(flightKey),
+      );
+    }
+    let looked: Awaited<typeof flight>;
+    try {
+      looked = await flight;
+    } catch (error) {
+      // The first request's address was over budget (this one's count then refuses it with its
+      // own Retry-After), or the lookup failed.
+      if (!counted) await limit.take(request, reply, epochKey);
+      throw error;
+    }
+    const { epoch, record } = looked;
+    // A request that shared a lookup which found no valid key still counts against its address.
+    if (!counted && (!record || record.expired)) await limit.take(request, reply, epochKey);
     if (!record) throw new UnauthorizedError('the API key is unknown or revoked');
     const { expired, expiryAudited, ...key } = record;
     if (expired) {
@@ -108,7 +146,7 @@ export function requireApiKey(
     }
     reply.removeHeader('WWW-Authenticate');
     if (epoch !== undefined) cache.set(hash!, key, epoch);
-    await rateLimit.admit(request, reply, key.id, limit.key(request));
+    await rateLimit.admit(request, reply, key.id, limit.key(request), counted);
     accept(request, key);
   });
 }

@@ -52,12 +52,16 @@ export class RateLimit {
     return `${this.options.keyPrefix}:ratelimit:${keyId}`;
   }
 
-  /** After a Postgres lookup found the key valid: gives the address's count back, counts the key. */
+  /**
+   * After a Postgres lookup found the key valid: gives the address's count back (when this request
+   * was counted), counts the key.
+   */
   async admit(
     request: FastifyRequest,
     reply: FastifyReply,
     keyId: string,
     addressKey: string,
+    giveBack = true,
   ): Promise<void> {
     let result: [number, number];
     try {
@@ -67,7 +71,7 @@ export class RateLimit {
         addressKey,
         this.key(keyId),
         this.windowMs,
-        '1',
+        giveBack ? '1' : '0',
       )) as [number, number];
     } catch (error) {
       request.log.warn({ err: error }, 'rate limit unavailable; letting the request through');
