@@ -73,8 +73,7 @@ export function requireApiKey(
         `the API key lacks the "${required}" scope this route requires (it has: ${key.scopes.join(', ')})`,
       );
   };
-  scope.decorateRequest('apiKey', undefined);
-  scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply, state: { owned?: string }) => {
     const header = request.headers.authorization;
     const match = header ? BEARER.exec(header) : null;
     const hash = match ? hashApiKey(match[1]!) : undefined;
@@ -116,10 +115,8 @@ export function requireApiKey(
         return { epoch, record: await findApiKeyByHash(pool, hash!) };
       })();
       lookups.set(flightKey, flight);
-      void flight.then(
-        () => lookups.delete(flightKey),
-        () => lookups.delete(flightKey),
-      );
+      // Shared until this request has given its count back (or failed): one count at a time.
+      state.owned = flightKey;
     }
     let looked: Awaited<typeof flight>;
     try {
@@ -148,6 +145,15 @@ export function requireApiKey(
     if (epoch !== undefined) cache.set(hash!, key, epoch);
     await rateLimit.admit(request, reply, key.id, limit.key(request), counted);
     accept(request, key);
+  };
+  scope.decorateRequest('apiKey', undefined);
+  scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const state: { owned?: string } = {};
+    try {
+      await authenticate(request, reply, state);
+    } finally {
+      if (state.owned) lookups.delete(state.owned);
+    }
   });
 }
 
