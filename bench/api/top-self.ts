@@ -26,6 +26,12 @@ profile.samples.forEach((id, i) => {
   const name = `${frame.functionName || '(anonymous)'} ${where ? `${where}:${frame.lineNumber + 1}` : ''}`;
   self.set(name, (self.get(name) ?? 0) + delta);
 });
+// Shares of the busy time: idle (waiting on I/O) is shown but not counted in them.
+const idle = self.get('(idle) ') ?? 0;
+self.delete('(idle) ');
+const busy = total - idle;
 const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(count));
-console.log(`total ${(total / 1e6).toFixed(1)} s sampled`);
-for (const [name, t] of top) console.log(`${((100 * t) / total).toFixed(1).padStart(5)}%  ${name}`);
+console.log(
+  `${(total / 1e6).toFixed(1)} s sampled, ${((100 * idle) / total).toFixed(0)}% idle; shares of busy time:`,
+);
+for (const [name, t] of top) console.log(`${((100 * t) / busy).toFixed(1).padStart(5)}%  ${name}`);

@@ -1,10 +1,12 @@
 /**
  * The process logger: pino JSON lines on stdout, with role and version, secrets redacted.
  *
- * `asynchronous: true` (the API) writes through an asynchronous destination: lines are queued and
- * written while the event loop goes on, instead of a blocking write(2) per line (a fifth of the
- * API's CPU under load went there). Nothing is lost at the end: `flushLogger` is awaited on
- * shutdown, and pino flushes the destination synchronously on process exit too.
+ * `asynchronous: true` (the API) names the asynchronous destination explicitly (pino's default
+ * stdout destination is already a SonicBoom with sync: false: lines are batched and written with
+ * fs.write while the event loop goes on; profiled, about 3-5% of the API's busy time, while the
+ * `writev` at the top of its profile is socket writes: responses, Postgres and Redis). Nothing is
+ * lost at the end: `flushLogger` is awaited on close (SIGTERM), and pino flushes synchronously on
+ * process exit too.
  */
 import pino from 'pino';
 import type { Logger } from 'pino';
