@@ -7,6 +7,8 @@ declare module 'autocannon' {
     duration?: number;
     headers?: Record<string, string>;
     body?: string;
+    /** Requests per second across all connections (open loop, like -R). */
+    overallRate?: number;
   }
   interface Histogram {
     average: number;

@@ -1,11 +1,20 @@
 /**
  * API load benchmark (not a test): autocannon against POST /v1/videos and GET /v1/videos/:id on
- * `archibald serve` (real Postgres and Redis, its own database and key prefix, removed after), and
- * against a bare fastify with the same routes in the same run; prints requests/s, latency and the
- * ratio. Run: node --import tsx bench/api/run.ts   (BENCH_SECONDS=10, BENCH_CONNECTIONS=10)
+ * `archibald serve` (real Postgres and Redis, its own database and key prefix, removed after) and,
+ * in the same run, against two references:
+ *   - the I/O floor (bench/api/floor.ts): a bare fastify doing only the I/O the route must do;
+ *   - a bare fastify doing no I/O at all (bench/api/bare-fastify.ts).
+ * Closed-loop runs at each of BENCH_CONNECTIONS, then an open-loop run at BENCH_RATE req/s.
+ * Prints a Markdown table and writes JSON (BENCH_JSON, default bench/api/results.json).
+ *
+ * Run: node --import tsx bench/api/run.ts
+ *   BENCH_SECONDS=10 BENCH_CONNECTIONS=10,50 BENCH_RATE=1000 BENCH_REPEAT=1
+ *   BENCH_PROFILE=<dir>   run the API under node --cpu-prof, profiles written to <dir>
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createApiKey } from '../../runtime/db/api-keys.js';
@@ -14,8 +23,12 @@ import { migrate } from '../../runtime/db/migrate.js';
 import { createTestEnvironment } from '../../test/support/environment.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const connectionCounts = (process.env.BENCH_CONNECTIONS ?? '10,50').split(',').map(Number);
+const rate = Number(process.env.BENCH_RATE ?? 1000);
+const repeat = Number(process.env.BENCH_REPEAT ?? 1);
+const profileDir = process.env.BENCH_PROFILE;
 const root = fileURLToPath(new URL('../../', import.meta.url));
+const jsonPath = process.env.BENCH_JSON ?? `${root}bench/api/results.json`;
 
 function start(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, args, {
@@ -25,10 +38,16 @@ function start(args: string[], env: Record<string, string>): Promise<{ child: Ch
   });
   return new Promise((resolve, reject) => {
     let out = '';
+    let ready = false;
     child.stdout!.on('data', (chunk: Buffer) => {
+      if (ready) return; // the API's request log: read and dropped, as a log shipper would
       out += chunk.toString();
       const m = /(?:ready |"address":")(http:\/\/[^\s"]+)/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
+      if (m) {
+        ready = true;
+        out = '';
+        resolve({ child, url: m[1]! });
+      }
     });
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${out}`)));
   });
@@ -46,17 +65,20 @@ interface Result {
   p50: number;
   p99: number;
   non2xx: number;
+  errors: number;
 }
 
 async function load(
   url: string,
   options: { method: 'GET' | 'POST'; path: string; key?: string; body?: string },
+  shape: { connections: number; rate?: number },
 ): Promise<Result> {
   const result = await autocannon({
     url: url + options.path,
     method: options.method,
-    connections,
+    connections: shape.connections,
     duration: seconds,
+    ...(shape.rate ? { overallRate: shape.rate } : {}),
     headers: {
       ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
       ...(options.body ? { 'content-type': 'application/json' } : {}),
@@ -68,7 +90,20 @@ async function load(
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx,
+    errors: result.errors,
   };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const spread = (xs: number[], digits: number) =>
+  xs.length > 1 ? ` (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})` : '';
+
+interface Cell {
+  route: string;
+  shape: string;
+  archibald: Result[];
+  floor: Result[];
+  bare: Result[];
 }
 
 const environment = await createTestEnvironment({ LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000' });
@@ -79,8 +114,14 @@ try {
   const { key } = await createApiKey(db.primary, 'bench');
   await db.close();
 
-  const api = await start(['bin/archibald.js', 'serve'], { ...environment.env, LOG_LEVEL: 'info' });
+  const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const api = await start([...profile, 'bin/archibald.js', 'serve'], {
+    ...environment.env,
+    LOG_LEVEL: 'info',
+  });
   children.push(api.child);
+  const floor = await start(['--import', 'tsx', 'bench/api/floor.ts'], environment.env);
+  children.push(floor.child);
   const bare = await start(['--import', 'tsx', 'bench/api/bare-fastify.ts'], {});
   children.push(bare.child);
 
@@ -92,27 +133,67 @@ try {
   });
   const { id } = (await created.json()) as { id: string };
 
-  const rows: Array<[string, Result, Result]> = [];
-  for (const [name, method, path, payload] of [
+  const routes = [
     ['POST /v1/videos', 'POST', '/v1/videos', body],
     ['GET /v1/videos/:id', 'GET', `/v1/videos/${id}`, undefined],
-  ] as const) {
-    const ours = await load(api.url, { method, path, key, ...(payload ? { body: payload } : {}) });
-    const baseline = await load(bare.url, { method, path, ...(payload ? { body: payload } : {}) });
-    rows.push([name, ours, baseline]);
+  ] as const;
+  const shapes: Array<{ name: string; connections: number; rate?: number }> = [
+    ...connectionCounts.map((c) => ({ name: `${c} conn`, connections: c })),
+    { name: `open ${rate}/s`, connections: 100, rate },
+  ];
+  const cells: Cell[] = [];
+  const loads: number[] = [];
+  for (let round = 0; round < repeat; round++) {
+    loads.push(loadavg()[0]!);
+    for (const [name, method, path, payload] of routes)
+      for (const shape of shapes) {
+        let cell = cells.find((c) => c.route === name && c.shape === shape.name);
+        if (!cell) {
+          cell = { route: name, shape: shape.name, archibald: [], floor: [], bare: [] };
+          cells.push(cell);
+        }
+        const request = { method, path, ...(payload ? { body: payload } : {}) };
+        cell.archibald.push(await load(api.url, { ...request, key }, shape));
+        cell.floor.push(await load(floor.url, request, shape));
+        if (!shape.rate) cell.bare.push(await load(bare.url, request, shape));
+      }
   }
 
-  console.log(`\nAPI load: ${connections} connections, ${seconds} s per run, on this machine\n`);
+  const fmt = (rs: Result[]) =>
+    rs.length === 0
+      ? '–'
+      : `${median(rs.map((r) => r.rps)).toFixed(0)}${spread(
+          rs.map((r) => r.rps),
+          0,
+        )} | ${median(rs.map((r) => r.p50))} / ${median(rs.map((r) => r.p99))}`;
+  const ratios = (a: Result[], b: Result[]) => a.map((r, i) => r.rps / b[i]!.rps);
   console.log(
-    '| route | archibald req/s | p50 / p99 ms | bare fastify req/s | p50 / p99 ms | ratio | non-2xx |',
+    `\nAPI load: ${seconds} s per run, ${repeat} round(s), load average at start of each round: ` +
+      `${loads.map((l) => l.toFixed(1)).join(', ')}\n`,
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
-  for (const [name, ours, base] of rows) {
+  console.log(
+    '| route | load | archibald req/s | p50 / p99 ms | I/O floor req/s | p50 / p99 ms | ratio to floor | ' +
+      'no-I/O req/s | p50 / p99 ms | non-2xx |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const summary = cells.map((cell) => {
+    const r = ratios(cell.archibald, cell.floor);
     console.log(
-      `| ${name} | ${ours.rps.toFixed(0)} | ${ours.p50} / ${ours.p99} | ${base.rps.toFixed(0)} | ${base.p50} / ${base.p99} | ` +
-        `${(ours.rps / base.rps).toFixed(3)} | ${ours.non2xx} |`,
+      `| ${cell.route} | ${cell.shape} | ${fmt(cell.archibald)} | ${fmt(cell.floor)} | ` +
+        `${cell.shape.startsWith('open') ? '–' : median(r).toFixed(2) + spread(r, 2)} | ${fmt(cell.bare)} | ` +
+        `${cell.archibald.reduce((n, x) => n + x.non2xx + x.errors, 0)} |`,
     );
-  }
+    return { ...cell, ratioToFloor: median(r), ratioToFloorAll: r };
+  });
+  await writeFile(
+    jsonPath,
+    JSON.stringify(
+      { date: new Date().toISOString(), seconds, repeat, rate, loadAverage: loads, cells: summary },
+      null,
+      2,
+    ) + '\n',
+  );
+  console.log(`\nJSON: ${jsonPath}`);
 } finally {
   for (const child of children) await stop(child);
   await environment.cleanup();

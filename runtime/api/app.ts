@@ -14,7 +14,8 @@ import type { Migration } from '../db/migrate.js';
 import { loadMigrations } from '../db/migrate.js';
 import { requireApiKey } from '../security/auth.js';
 import { AuthLimit } from '../security/auth-limit.js';
-import { registerRateLimit } from '../security/rate-limit.js';
+import { KeyCache } from '../security/key-cache.js';
+import { RateLimit } from '../security/rate-limit.js';
 import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
 import { eventRoutes } from './routes/events.js';
@@ -104,12 +105,18 @@ export async function buildApi(
       onLimited: (request) =>
         ctx.metrics.metrics.rateLimitedRequests.inc({ route: request.routeOptions.url ?? 'unmatched' }),
     });
-    requireApiKey(v1, ctx.db.primary, authLimit, { defaultScope: 'videos' });
-    await registerRateLimit(v1, {
-      redis: ctx.redis,
-      config: ctx.config.rateLimit,
+    requireApiKey(v1, {
+      pool: ctx.db.primary,
+      limit: authLimit,
+      rateLimit: new RateLimit({
+        redis: ctx.redis,
+        config: ctx.config.rateLimit,
+        keyPrefix: ctx.config.queue.prefix,
+        metrics: ctx.metrics.metrics,
+      }),
+      cache: new KeyCache(ctx.config.apiKeys.cacheSeconds * 1000),
       keyPrefix: ctx.config.queue.prefix,
-      metrics: ctx.metrics.metrics,
+      defaultScope: 'videos',
     });
     await videoRoutes(v1, ctx);
     await eventRoutes(v1, ctx);

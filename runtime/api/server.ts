@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/load.js';
-import { createLogger } from '../config/logger.js';
+import { createLogger, flushLogger } from '../config/logger.js';
 import { loadMigrations, migrate } from '../db/migrate.js';
 import { createDatabase } from '../db/pool.js';
 import { createProcessMetrics } from '../metrics/registry.js';
@@ -29,7 +29,10 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApiServer(config: Config, log = createLogger(config, 'api')): Promise<ApiServer> {
+export async function startApiServer(
+  config: Config,
+  log = createLogger(config, 'api', { asynchronous: true }),
+): Promise<ApiServer> {
   const db = createDatabase(config.database, log);
   const redis = createRedis(config.redis, { name: 'api', maxRetriesPerRequest: 2, log });
   const queue = createVideoQueue(redis, config.queue);
@@ -55,6 +58,8 @@ export async function startApiServer(config: Config, log = createLogger(config, 
     await queue.close().catch(() => {});
     await closeRedis(redis);
     await db.close().catch(() => {});
+    // The request lines written so far reach stdout before close() resolves (SIGTERM included).
+    await flushLogger(log);
   };
   try {
     if (config.migrateOnStart) {

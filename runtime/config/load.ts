@@ -58,7 +58,7 @@ export interface Config {
     presignedUrlSeconds: number;
   };
   rateLimit: { max: number; windowSeconds: number; authFailuresMax: number };
-  apiKeys: { ttlDays: number; rotationOverlapHours: number };
+  apiKeys: { ttlDays: number; rotationOverlapHours: number; cacheSeconds: number };
   /** Open event streams per API key per API process. */
   eventStreamsPerKeyMax: number;
   /** Proxies (addresses or CIDRs) whose X-Forwarded-For is believed; empty: none. */
@@ -303,7 +303,11 @@ export function loadConfig(
       windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
       authFailuresMax: e.RATE_LIMIT_AUTH_FAILURES_MAX,
     },
-    apiKeys: { ttlDays: e.API_KEY_TTL_DAYS, rotationOverlapHours: e.API_KEY_ROTATION_OVERLAP_HOURS },
+    apiKeys: {
+      ttlDays: e.API_KEY_TTL_DAYS,
+      rotationOverlapHours: e.API_KEY_ROTATION_OVERLAP_HOURS,
+      cacheSeconds: e.API_KEY_CACHE_SECONDS,
+    },
     eventStreamsPerKeyMax: e.EVENT_STREAMS_PER_KEY_MAX,
     trustProxy,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

@@ -160,6 +160,15 @@ export const configSchema = Type.Object({
       'Lifetime of a new or rotated API key in days (archibald keys create/rotate --ttl-days overrides it); an expired key gets a 401.',
     ),
   ),
+  API_KEY_CACHE_SECONDS: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 300,
+      default: 5,
+      description:
+        'How long an API replica keeps a key it found valid before looking it up in Postgres again; archibald keys revoke/rotate invalidate it at once on every replica (through Redis). 0 looks every request up.',
+    }),
+  ),
   API_KEY_ROTATION_OVERLAP_HOURS: Type.Optional(
     Type.Integer({
       minimum: 0,

@@ -192,11 +192,17 @@ export async function rotateApiKey(
 
 /** The unrevoked key matching a presented secret (expired or not), or undefined. */
 export async function findApiKey(pool: pg.Pool, key: string): Promise<PresentedApiKey | undefined> {
-  const rows = await pool.query<PresentedApiKey>(
-    `SELECT ${COLUMNS}, expires_at <= now() AS expired, expiry_refused_at IS NOT NULL AS "expiryAudited"
+  return findApiKeyByHash(pool, hashApiKey(key));
+}
+
+/** findApiKey by the key's sha256 (hashApiKey); a named prepared statement. */
+export async function findApiKeyByHash(pool: pg.Pool, hash: string): Promise<PresentedApiKey | undefined> {
+  const rows = await pool.query<PresentedApiKey>({
+    name: 'archibald-find-api-key',
+    text: `SELECT ${COLUMNS}, expires_at <= now() AS expired, expiry_refused_at IS NOT NULL AS "expiryAudited"
        FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-    [hashApiKey(key)],
-  );
+    values: [hash],
+  });
   return rows.rows[0];
 }
 

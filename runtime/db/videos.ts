@@ -109,37 +109,39 @@ export async function createVideo(
     requestFingerprint?: string;
   },
 ): Promise<{ video: VideoRecord; created: boolean; storedFingerprint?: string | null }> {
-  return inTransaction(pool, async (client) => {
-    const inserted = await client.query<VideoRecord>(
-      `INSERT INTO videos (id, api_key_id, idempotency_key, spec, request_fingerprint) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (api_key_id, idempotency_key) DO NOTHING RETURNING ${VIDEO_COLUMNS}`,
-      [
-        input.id,
-        input.apiKeyId,
-        input.idempotencyKey ?? null,
-        JSON.stringify(input.spec),
-        input.requestFingerprint ?? null,
-      ],
-    );
-    const video = inserted.rows[0];
-    if (video) {
-      await recordAudit(client, {
-        actor: `key:${input.apiKeyId}`,
-        action: 'video.created',
-        subject: video.id,
-        detail: { topic: input.spec.topic },
-      });
-      return { video, created: true };
-    }
-    // The conflicting row is committed (ON CONFLICT waited for it), so this read sees it.
-    const existing = await client.query<VideoRecord & { storedFingerprint: string | null }>(
-      `SELECT ${VIDEO_COLUMNS}, request_fingerprint AS "storedFingerprint" FROM videos
-        WHERE api_key_id = $1 AND idempotency_key = $2`,
-      [input.apiKeyId, input.idempotencyKey],
-    );
-    const { storedFingerprint, ...found } = existing.rows[0]!;
-    return { video: found, created: false, storedFingerprint };
+  // The row and its audit entry in one statement (atomic on its own): one round trip, where
+  // BEGIN, two INSERTs and COMMIT took four.
+  const inserted = await pool.query<VideoRecord>({
+    name: 'archibald-create-video',
+    text: `WITH inserted AS (
+        INSERT INTO videos (id, api_key_id, idempotency_key, spec, request_fingerprint) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (api_key_id, idempotency_key) DO NOTHING RETURNING ${VIDEO_COLUMNS}
+      ), audited AS (
+        INSERT INTO audit_log (actor, action, subject, detail)
+        SELECT $6, 'video.created', inserted.id::text, $7 FROM inserted
+      )
+      SELECT * FROM inserted`,
+    values: [
+      input.id,
+      input.apiKeyId,
+      input.idempotencyKey ?? null,
+      JSON.stringify(input.spec),
+      input.requestFingerprint ?? null,
+      `key:${input.apiKeyId}`,
+      JSON.stringify({ topic: input.spec.topic }),
+    ],
   });
+  const video = inserted.rows[0];
+  if (video) return { video, created: true };
+  // The conflicting row is committed (ON CONFLICT waited for it), so this read, a statement with a
+  // snapshot of its own, sees it.
+  const existing = await pool.query<VideoRecord & { storedFingerprint: string | null }>(
+    `SELECT ${VIDEO_COLUMNS}, request_fingerprint AS "storedFingerprint" FROM videos
+      WHERE api_key_id = $1 AND idempotency_key = $2`,
+    [input.apiKeyId, input.idempotencyKey],
+  );
+  const { storedFingerprint, ...found } = existing.rows[0]!;
+  return { video: found, created: false, storedFingerprint };
 }
 
 export async function getVideo(
@@ -160,10 +162,11 @@ export async function getVideoWithStages(
   id: string,
   apiKeyId?: string,
 ): Promise<VideoWithStages | undefined> {
-  const rows = await db.query<StagesJsonRow>(
-    `SELECT ${VIDEO_COLUMNS}, ${STAGES_JSON} FROM videos WHERE id = $1 AND ($2::uuid IS NULL OR api_key_id = $2)`,
-    [id, apiKeyId ?? null],
-  );
+  const rows = await db.query<StagesJsonRow>({
+    name: 'archibald-get-video-with-stages',
+    text: `SELECT ${VIDEO_COLUMNS}, ${STAGES_JSON} FROM videos WHERE id = $1 AND ($2::uuid IS NULL OR api_key_id = $2)`,
+    values: [id, apiKeyId ?? null],
+  });
   return rows.rows[0] ? withStages(rows.rows[0]) : undefined;
 }
 

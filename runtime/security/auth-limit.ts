@@ -15,13 +15,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../http-error.js';
 import type { RedisClient } from '../queue/connection.js';
 
-// INCR, starting the window on the first count; returns the count and the window's time left.
+// INCR, starting the window on the first count; returns the count, the window's time left and the
+// key-change epoch (key-cache.ts), read before the lookup so that a key it finds is tagged with it.
 const TAKE = `local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {n, redis.call('PTTL', KEYS[1])}`;
-// DECR only within the same window: after it expired, a DECR would create a key with no expiry.
-const GIVE_BACK = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end
-return 0`;
+return {n, redis.call('PTTL', KEYS[1]), redis.call('GET', KEYS[2]) or '0'}`;
+
+type Eval = (script: string, numKeys: number, ...args: Array<string | number>) => Promise<unknown>;
 
 export interface AuthLimitOptions {
   redis: RedisClient;
@@ -32,45 +32,46 @@ export interface AuthLimitOptions {
 }
 
 export class AuthLimit {
-  constructor(private readonly options: AuthLimitOptions) {}
+  constructor(readonly options: AuthLimitOptions) {}
 
-  private key(request: FastifyRequest): string {
+  key(request: FastifyRequest): string {
     return `${this.options.keyPrefix}:authlimit:${request.ip}`;
   }
 
-  /**
-   * Counts the request against its address; throws a 429 when the address is over budget. Fails
-   * open: a Redis outage must not refuse every caller (the per-key limit does the same).
-   */
-  async take(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    let count: number;
-    let ttlMs: number;
-    try {
-      [count, ttlMs] = (await this.options.redis.eval(
-        TAKE,
-        1,
-        this.key(request),
-        this.options.windowSeconds * 1000,
-      )) as [number, number];
-    } catch (error) {
-      request.log.warn({ err: error }, 'authentication limit unavailable; letting the request through');
-      return;
-    }
-    if (count <= this.options.max) return;
+  /** The 429 for an address over budget (counts it in the metrics, sets Retry-After). */
+  refuse(request: FastifyRequest, reply: FastifyReply, ttlMs: number): HttpError {
     const retryAfter = Math.max(1, Math.ceil(ttlMs / 1000));
     this.options.onLimited(request);
     reply.header('Retry-After', String(retryAfter));
-    throw new HttpError(
+    return new HttpError(
       429,
       `too many requests without a valid API key from this address (limit ${this.options.max} per ` +
         `${this.options.windowSeconds} s); retry in ${retryAfter} s`,
     );
   }
 
-  /** Gives the count back: the request had a valid key. */
-  async giveBack(request: FastifyRequest): Promise<void> {
-    await this.options.redis.eval(GIVE_BACK, 1, this.key(request)).catch((error: unknown) => {
-      request.log.warn({ err: error }, 'could not give back an authentication count');
-    });
+  /**
+   * Counts the request against its address; throws a 429 when the address is over budget. Returns
+   * the key-change epoch, or undefined when Redis did not answer. Fails open: a Redis outage must
+   * not refuse every caller (the per-key limit does the same).
+   */
+  async take(request: FastifyRequest, reply: FastifyReply, epochKey: string): Promise<string | undefined> {
+    let count: number;
+    let ttlMs: number;
+    let epoch: string;
+    try {
+      [count, ttlMs, epoch] = (await (this.options.redis.eval as Eval)(
+        TAKE,
+        2,
+        this.key(request),
+        epochKey,
+        this.options.windowSeconds * 1000,
+      )) as [number, number, string];
+    } catch (error) {
+      request.log.warn({ err: error }, 'authentication limit unavailable; letting the request through');
+      return undefined;
+    }
+    if (count <= this.options.max) return String(epoch);
+    throw this.refuse(request, reply, ttlMs);
   }
 }

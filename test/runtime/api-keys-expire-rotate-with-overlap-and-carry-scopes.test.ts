@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { auditEntries } from '../../runtime/db/audit.js';
 import { loadMigrations, migrate } from '../../runtime/db/migrate.js';
+import { announceKeyChange } from '../../runtime/security/key-cache.js';
 import { apiClient, startTestApi } from '../support/api.js';
 import { createTestDatabase } from '../support/database.js';
 import { testPool, useTestEnvironment } from '../support/environment.js';
@@ -33,9 +35,18 @@ async function cliKey(args: string[], env: Record<string, string> = {}): Promise
   return JSON.parse((await cli(['keys', 'create', ...args, '--json'], env)).stdout) as CreatedKey;
 }
 
-/** Moves a key's expiry into the past through the database: time passes without a sleep. */
+/**
+ * Moves a key's expiry into the past through the database: time passes without a sleep. Real time
+ * passing would also outlast the API's few seconds of key cache; here the change is announced.
+ */
 async function expireInDatabase(id: string): Promise<void> {
   await pool.query("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1", [id]);
+  const redis = new Redis(environment.env.REDIS_URL!);
+  try {
+    await announceKeyChange(redis, environment.keyPrefix, id);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 function near(actual: string | Date, expectedMs: number, what: string): void {

@@ -12,6 +12,8 @@ import type { ApiKeyRecord } from '../../db/api-keys.js';
 import type { Config } from '../../config/load.js';
 import { createDatabase } from '../../db/pool.js';
 import type { Database } from '../../db/pool.js';
+import { closeRedis, createRedis } from '../../queue/connection.js';
+import { announceKeyChange } from '../../security/key-cache.js';
 import { CliError, configOrExit } from '../run.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -22,6 +24,24 @@ async function withDatabase<T>(config: Config, work: (db: Database) => Promise<T
     return await work(db);
   } finally {
     await db.close();
+  }
+}
+
+/**
+ * After a revocation or rotation has committed: tells every API replica to stop using its cached
+ * copy of the key at once. Without Redis the change still applies, within the cache's few seconds.
+ */
+async function announce(config: Config, keyId: string): Promise<void> {
+  const redis = createRedis(config.redis, { name: 'cli', maxRetriesPerRequest: 1 });
+  try {
+    await announceKeyChange(redis, config.queue.prefix, keyId);
+  } catch (error) {
+    console.error(
+      `warning: could not tell the API replicas (${(error as Error).message}); ` +
+        'the change applies once their cached copy of the key expires, within seconds',
+    );
+  } finally {
+    await closeRedis(redis);
   }
 }
 
@@ -136,6 +156,7 @@ export function keysCommand(program: Command): void {
           throw error;
         }
       });
+      await announce(config, id);
       const oldKeyExpiresAt = rotated.old.expiresAt.toISOString();
       printKey(rotated.record, rotated.key, options.json, { rotatedFrom: id, oldKeyExpiresAt });
       if (!options.json) console.log(`old key ${id} keeps working until ${oldKeyExpiresAt}`);
@@ -147,8 +168,10 @@ export function keysCommand(program: Command): void {
     .argument('<id>', 'the key id (from keys list)')
     .action(async (id: string) => {
       if (!UUID.test(id)) throw new CliError(`"${id}" is not a key id (a UUID; see archibald keys list)`);
-      const revoked = await withDatabase(configOrExit(), (db) => revokeApiKey(db.primary, id));
+      const config = configOrExit();
+      const revoked = await withDatabase(config, (db) => revokeApiKey(db.primary, id));
       if (!revoked) throw new CliError(`no active key with id ${id}`);
+      await announce(config, id);
       console.log(`revoked ${id}`);
     });
 }
