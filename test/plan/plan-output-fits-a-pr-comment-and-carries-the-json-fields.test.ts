@@ -59,7 +59,18 @@ const deployment = (level: string): PlannedResource =>
     metadata: { name: 'api', namespace: 'archibald' },
     spec: {
       replicas: 2,
-      template: { spec: { containers: [{ image: 'api:1', env: [{ name: 'LOG_LEVEL', value: level }] }] } },
+      template: {
+        spec: {
+          securityContext: { runAsNonRoot: true },
+          containers: [
+            {
+              image: 'api:1',
+              env: [{ name: 'LOG_LEVEL', value: level }],
+              resources: { limits: { cpu: '1', memory: '1Gi' } },
+            },
+          ],
+        },
+      },
     },
   });
 const pvc = (size: string): PlannedResource =>
@@ -76,10 +87,10 @@ test('the Markdown gives a summary line per stack, the risks, and the changes in
     ),
   );
   assert.match(md, /^### Plan: `dev`, `staging` against `main` \(`aaaaaaaaaaaa`\)/);
-  assert.match(md, /^- \*\*dev\*\* \(1 resource\): no changes — no risk found$/m);
+  assert.match(md, /^- \*\*dev\*\* \(1 resource\): no changes — no risk found — policies pass$/m);
   assert.match(
     md,
-    /^- \*\*staging\*\* \(2 resources\): 1 to replace, 1 to update, 0 unchanged — ⛔ \*\*data-loss\*\*$/m,
+    /^- \*\*staging\*\* \(2 resources\): 1 to replace, 1 to update, 0 unchanged — ⛔ \*\*data-loss\*\* — policies pass$/m,
   );
   assert.match(
     md,
