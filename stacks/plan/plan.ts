@@ -203,6 +203,14 @@ export async function plan(opts: PlanOptions): Promise<Plan> {
         throw err;
       }
     };
+    const priceOrNull = (dir: string, resources: StackSnapshot['resources']) => {
+      try {
+        return checkoutStackCost(dir, resources);
+      } catch (err) {
+        if (err instanceof PriceError) return null;
+        throw err;
+      }
+    };
     const stacks = headSnapshots.map((h): StackPlan => {
       const b = baseSnapshots?.find((s) => s.stack === h.stack);
       const byUrn = new Map([...(b?.resources ?? []), ...h.resources].map((r) => [r.urn, r]));
@@ -221,7 +229,8 @@ export async function plan(opts: PlanOptions): Promise<Plan> {
         evaluationMs: { head: Math.round(h.evaluationMs), base: b ? Math.round(b.evaluationMs) : null },
         cost: {
           head: price(root, 'the working tree', h.resources),
-          base: b && worktree ? price(worktree.dir, `--base ${base?.ref ?? ''}`, b.resources) : null,
+          // A base older than the price table has no cost: the delta is then unknown, not an error.
+          base: b && worktree ? priceOrNull(worktree.dir, b.resources) : null,
         },
         policy: checkPolicies(h.stack, h.resources, root),
       };

@@ -83,12 +83,12 @@ export function costJson(s: StackPlan): CostJson | null {
         afterUsd: round2(a?.usd ?? 0),
       };
     })
-    .filter((l) => s.base !== null && l.beforeUsd !== l.afterUsd)
+    .filter((l) => base !== null && l.beforeUsd !== l.afterUsd)
     .sort((x, y) => Math.abs(y.afterUsd - y.beforeUsd) - Math.abs(x.afterUsd - x.beforeUsd));
   return {
     monthlyUsd: head?.monthlyUsd ?? 0,
-    baseMonthlyUsd: s.base ? (base?.monthlyUsd ?? 0) : null,
-    deltaUsd: s.base ? round2((head?.monthlyUsd ?? 0) - (base?.monthlyUsd ?? 0)) : null,
+    baseMonthlyUsd: base ? base.monthlyUsd : null,
+    deltaUsd: s.base && base ? round2((head?.monthlyUsd ?? 0) - base.monthlyUsd) : null,
     region: (head ?? base)?.region ?? '',
     asOf: (head ?? base)?.asOf ?? '',
     unpriced: head?.unpriced ?? [],
@@ -141,7 +141,7 @@ function costSection(plan: Plan): string[] {
     }
     out.push(
       withBase
-        ? `| ${s.stack} | ${usd(c.baseMonthlyUsd ?? 0)} | ${usd(c.monthlyUsd)} | **${signed(c.deltaUsd ?? 0)}** |`
+        ? `| ${s.stack} | ${c.baseMonthlyUsd === null ? '— (no price table at the base)' : usd(c.baseMonthlyUsd)} | ${usd(c.monthlyUsd)} | **${c.deltaUsd === null ? 'unknown' : signed(c.deltaUsd)}** |`
         : `| ${s.stack} | ${usd(c.monthlyUsd)} |`,
     );
   }
