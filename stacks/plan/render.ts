@@ -233,7 +233,7 @@ export function summaryLine(s: StackPlan): string {
     s.policy.mandatory > 0
       ? ` — ⛔ ${s.policy.mandatory} mandatory policy violation${s.policy.mandatory === 1 ? '' : 's'}`
       : s.policy.advisory > 0
-        ? ` — ${s.policy.advisory} advisory polic${s.policy.advisory === 1 ? 'y' : 'ies'}`
+        ? ` — ${s.policy.advisory} advisory policy violation${s.policy.advisory === 1 ? '' : 's'}`
         : ' — policies pass';
   return `- **${s.stack}** (${s.resources} resource${s.resources === 1 ? '' : 's'}): ${changed}${risk}${money}${policy}`;
 }
