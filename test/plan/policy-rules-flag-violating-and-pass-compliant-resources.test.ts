@@ -29,8 +29,8 @@ function report(policyName: string, resources: PolicyResource[]): string[] {
   if ('validateResource' in policy) {
     const validate = (policy as ResourceValidationPolicy).validateResource;
     for (const x of resources)
-      for (const v of Array.isArray(validate) ? validate : [validate])
-        void v(
+      for (const v of [validate].flat())
+        void v?.(
           { ...x, isType: () => false, asType: () => undefined, getConfig: () => ({}) } as never,
           reportViolation,
         );
