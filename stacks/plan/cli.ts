@@ -43,6 +43,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const result = await plan({ stacks, ...(args.base !== undefined ? { base: args.base } : {}) });
     process.stdout.write(args.json ? renderJson(result) : renderMarkdown(result));
+    // For bench/plan: where the time went (ms), on stderr so stdout stays the plan.
+    if (process.env.PLAN_TIMINGS === '1') console.error(`plan timings: ${JSON.stringify(result.timings)}`);
     const breaking = result.stacks.filter((s) => s.policy.mandatory > 0);
     if (breaking.length > 0) {
       console.error(
