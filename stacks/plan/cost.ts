@@ -418,3 +418,9 @@ export function checkoutStackCost(root: string, resources: readonly CostedResour
   if (!table) throw new PriceError(`no price table for ${region}: add stacks/pricing/aws-${region}.json`);
   return stackCost(resources, table);
 }
+
+/** The stack's region when the checkout has no price table for it, else null. */
+export function unpricedRegion(root: string, resources: readonly CostedResource[]): string | null {
+  const region = stackRegion(resources);
+  return region !== null && loadPriceTable(root, region) === null ? region : null;
+}

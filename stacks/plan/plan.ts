@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { diffResources, summarize } from './diff.js';
 import type { Change, ChangeSummary } from './diff.js';
-import { checkoutStackCost, PriceError } from './cost.js';
+import { checkoutStackCost, PriceError, unpricedRegion } from './cost.js';
 import type { StackCost } from './cost.js';
 import { hasDataLoss } from './risk.js';
 import { checkPolicies } from '../../policy/rules.js';
@@ -67,7 +67,12 @@ export interface StackPlan {
   readonly changes: readonly PlannedChange[];
   readonly evaluationMs: { readonly head: number; readonly base: number | null };
   /** Monthly cost of the head and of the base (each priced with its own checkout's table). */
-  readonly cost: { readonly head: StackCost | null; readonly base: StackCost | null };
+  readonly cost: {
+    readonly head: StackCost | null;
+    readonly base: StackCost | null;
+    /** The head's region when the checkout has no price table for it (the cost is then unknown). */
+    readonly unpricedRegion: string | null;
+  };
   /** The policy pack's verdicts on the head's resources. */
   readonly policy: PolicyReport;
 }
@@ -195,14 +200,6 @@ export async function plan(opts: PlanOptions): Promise<Plan> {
     ]);
     const evaluateMs = performance.now() - evaluateStarted;
     const assessStarted = performance.now();
-    const price = (dir: string, label: string, resources: StackSnapshot['resources']) => {
-      try {
-        return checkoutStackCost(dir, resources);
-      } catch (err) {
-        if (err instanceof PriceError) throw new PlanInputError(`${label}: ${err.message}`);
-        throw err;
-      }
-    };
     const priceOrNull = (dir: string, resources: StackSnapshot['resources']) => {
       try {
         return checkoutStackCost(dir, resources);
@@ -228,7 +225,8 @@ export async function plan(opts: PlanOptions): Promise<Plan> {
         changes,
         evaluationMs: { head: Math.round(h.evaluationMs), base: b ? Math.round(b.evaluationMs) : null },
         cost: {
-          head: price(root, 'the working tree', h.resources),
+          head: priceOrNull(root, h.resources),
+          unpricedRegion: unpricedRegion(root, h.resources),
           // A base older than the price table has no cost: the delta is then unknown, not an error.
           base: b && worktree ? priceOrNull(worktree.dir, b.resources) : null,
         },

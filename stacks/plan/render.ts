@@ -136,7 +136,10 @@ function costSection(plan: Plan): string[] {
   );
   for (const { s, c } of costs) {
     if (!c) {
-      out.push(withBase ? `| ${s.stack} | — | — | no AWS resources |` : `| ${s.stack} | no AWS resources |`);
+      const why = s.cost.unpricedRegion
+        ? `unknown: no price table for ${s.cost.unpricedRegion} (stacks/pricing/aws-${s.cost.unpricedRegion}.json)`
+        : 'no AWS resources';
+      out.push(withBase ? `| ${s.stack} | — | — | ${why} |` : `| ${s.stack} | ${why} |`);
       continue;
     }
     out.push(

@@ -44,7 +44,7 @@ function stackPlan(stack: string, base: PlannedResource[] | undefined, head: Pla
     dataLoss: hasDataLoss(changes),
     changes,
     evaluationMs: { head: 1, base: base ? 1 : null },
-    cost: { head: null, base: null },
+    cost: { head: null, base: null, unpricedRegion: null },
     policy: checkPolicies(stack, head, '/nonexistent'),
   };
 }
