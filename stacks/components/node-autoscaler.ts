@@ -16,6 +16,11 @@ import { PINNED } from '../tiers.js';
 import type { Tier } from '../tiers.js';
 import type { Cluster } from './cluster.js';
 import { KARPENTER_DISCOVERY_TAG } from './network.js';
+import { runtimeBaselineNodes } from '../planning/capacity.js';
+
+/** Annotations on the NodePool read by the plan's cost estimate (stacks/plan/cost.ts). */
+export const EXPECTED_NODES_ANNOTATION = 'archibald.io/expected-nodes';
+export const EXPECTED_INSTANCE_TYPE_ANNOTATION = 'archibald.io/expected-instance-type';
 
 export interface NodeAutoscalerArgs {
   readonly cfg: StackConfig;
@@ -429,7 +434,14 @@ export class NodeAutoscaler extends pulumi.ComponentResource {
       {
         apiVersion: 'karpenter.sh/v1',
         kind: 'NodePool',
-        metadata: { name: NODE_POOL },
+        metadata: {
+          name: NODE_POOL,
+          // What the pool runs at rest, for the plan's monthly cost (Karpenter ignores annotations).
+          annotations: {
+            [EXPECTED_NODES_ANNOTATION]: String(runtimeBaselineNodes(tier)),
+            [EXPECTED_INSTANCE_TYPE_ANNOTATION]: tier.nodes.instanceType,
+          },
+        },
         spec: {
           template: {
             spec: {

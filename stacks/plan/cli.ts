@@ -5,8 +5,8 @@
  * grouped by component, and with --base diffs them against the program at that ref. Markdown for a
  * pull-request comment by default, JSON with --json.
  *
- * Exit status: 0 planned; 1 a stack would lose data (a stateful resource deleted or replaced) and
- * --allow-data-loss was not given; 2 bad input (an unknown stack or option, a ref that does not
+ * Exit status: 0 planned; 1 a stack breaks a mandatory policy (policy/config/<stack>.json), or would
+ * lose data (a stateful resource deleted or replaced) and --allow-data-loss was not given; 2 bad input (an unknown stack or option, a ref that does not
  * exist, a program that does not evaluate), with the reason on stderr.
  */
 import { parseArgs } from 'node:util';
@@ -43,6 +43,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const result = await plan({ stacks, ...(args.base !== undefined ? { base: args.base } : {}) });
     process.stdout.write(args.json ? renderJson(result) : renderMarkdown(result));
+    // For bench/plan: where the time went (ms), on stderr so stdout stays the plan.
+    if (process.env.PLAN_TIMINGS === '1') console.error(`plan timings: ${JSON.stringify(result.timings)}`);
+    const breaking = result.stacks.filter((s) => s.policy.mandatory > 0);
+    if (breaking.length > 0) {
+      console.error(
+        `plan: mandatory policy violations in ${breaking.map((s) => `${s.stack} (${s.policy.mandatory})`).join(', ')}: see the Policy section (policy/rules.ts, policy/config/<stack>.json).`,
+      );
+      return 1;
+    }
     const losing = result.stacks.filter((s) => s.dataLoss);
     if (losing.length > 0 && !args['allow-data-loss']) {
       console.error(

@@ -23,7 +23,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { diffResources, summarize } from './diff.js';
 import type { Change, ChangeSummary } from './diff.js';
+import { checkoutStackCost, PriceError, unpricedRegion } from './cost.js';
+import type { StackCost } from './cost.js';
 import { hasDataLoss } from './risk.js';
+import { checkPolicies } from '../../policy/rules.js';
+import type { PolicyReport } from '../../policy/rules.js';
 import { keyInputs } from './snapshot.js';
 import type { StackSnapshot } from './snapshot.js';
 
@@ -62,11 +66,26 @@ export interface StackPlan {
   /** Every resource's change (`same` included); renderers choose what to show. */
   readonly changes: readonly PlannedChange[];
   readonly evaluationMs: { readonly head: number; readonly base: number | null };
+  /** Monthly cost of the head and of the base (each priced with its own checkout's table). */
+  readonly cost: {
+    readonly head: StackCost | null;
+    readonly base: StackCost | null;
+    /** The head's region when the checkout has no price table for it (the cost is then unknown). */
+    readonly unpricedRegion: string | null;
+  };
+  /** The policy pack's verdicts on the head's resources. */
+  readonly policy: PolicyReport;
 }
 
 export interface Plan {
   readonly stacks: readonly StackPlan[];
-  readonly timings: { readonly totalMs: number; readonly worktreeMs: number; readonly evaluateMs: number };
+  readonly timings: {
+    readonly totalMs: number;
+    readonly worktreeMs: number;
+    readonly evaluateMs: number;
+    /** Pricing and policy checks of every stack (both sides). */
+    readonly assessMs: number;
+  };
 }
 
 /** The stacks a checkout declares (one Pulumi.<stack>.yaml each). */
@@ -180,6 +199,15 @@ export async function plan(opts: PlanOptions): Promise<Plan> {
         : Promise.resolve(undefined),
     ]);
     const evaluateMs = performance.now() - evaluateStarted;
+    const assessStarted = performance.now();
+    const priceOrNull = (dir: string, resources: StackSnapshot['resources']) => {
+      try {
+        return checkoutStackCost(dir, resources);
+      } catch (err) {
+        if (err instanceof PriceError) return null;
+        throw err;
+      }
+    };
     const stacks = headSnapshots.map((h): StackPlan => {
       const b = baseSnapshots?.find((s) => s.stack === h.stack);
       const byUrn = new Map([...(b?.resources ?? []), ...h.resources].map((r) => [r.urn, r]));
@@ -196,9 +224,17 @@ export async function plan(opts: PlanOptions): Promise<Plan> {
         dataLoss: hasDataLoss(changes),
         changes,
         evaluationMs: { head: Math.round(h.evaluationMs), base: b ? Math.round(b.evaluationMs) : null },
+        cost: {
+          head: priceOrNull(root, h.resources),
+          unpricedRegion: unpricedRegion(root, h.resources),
+          // A base older than the price table has no cost: the delta is then unknown, not an error.
+          base: b && worktree ? priceOrNull(worktree.dir, b.resources) : null,
+        },
+        policy: checkPolicies(h.stack, h.resources, root),
       };
     });
-    return { stacks, timings: { totalMs: performance.now() - started, worktreeMs, evaluateMs } };
+    const assessMs = performance.now() - assessStarted;
+    return { stacks, timings: { totalMs: performance.now() - started, worktreeMs, evaluateMs, assessMs } };
   } finally {
     await worktree?.remove();
   }

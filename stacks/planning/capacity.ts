@@ -46,6 +46,21 @@ export function runtimePeakNodes(tier: Tier): number {
 }
 
 /**
+ * Nodes of the tier's size the runtime needs at rest: every Deployment at its minimum (API
+ * replicas, KEDA's worker minimum). What Karpenter keeps running between peaks, so what the
+ * monthly cost estimate counts for the NodePool (stacks/plan/cost.ts); at least one node.
+ */
+export function runtimeBaselineNodes(tier: Tier): number {
+  return Math.max(
+    1,
+    Math.ceil(
+      nodesFor(tier.api.replicas, tier.api.requests, tier) +
+        nodesFor(tier.worker.minReplicas, tier.worker.requests, tier),
+    ),
+  );
+}
+
+/**
  * The managed node group is the system node group: a fixed floor of the tier's systemNodes (at
  * least one per AZ, so a zone loss never leaves it empty) that runs the platform pods and the
  * Karpenter controller, which must never run on nodes it provisions. Karpenter's NodePool adds

@@ -1,8 +1,9 @@
 /**
  * The renderers on hand-built plans: the Markdown has a summary line per stack, the risks, and the
  * changed resources in collapsible sections, and stays under a pull-request comment's size even for
- * thousands of changes; the JSON has the fields machines read (and room for cost and policy).
+ * thousands of changes; the JSON has the fields machines read (cost and policy included).
  */
+import { checkPolicies } from '../../policy/rules.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffResources, summarize } from '../../stacks/plan/diff.js';
@@ -43,12 +44,14 @@ function stackPlan(stack: string, base: PlannedResource[] | undefined, head: Pla
     dataLoss: hasDataLoss(changes),
     changes,
     evaluationMs: { head: 1, base: base ? 1 : null },
+    cost: { head: null, base: null, unpricedRegion: null },
+    policy: checkPolicies(stack, head, '/nonexistent'),
   };
 }
 
 const plan = (...stacks: StackPlan[]): Plan => ({
   stacks,
-  timings: { totalMs: 0, worktreeMs: 0, evaluateMs: 0 },
+  timings: { totalMs: 0, worktreeMs: 0, evaluateMs: 0, assessMs: 0 },
 });
 
 const deployment = (level: string): PlannedResource =>
@@ -56,7 +59,18 @@ const deployment = (level: string): PlannedResource =>
     metadata: { name: 'api', namespace: 'archibald' },
     spec: {
       replicas: 2,
-      template: { spec: { containers: [{ image: 'api:1', env: [{ name: 'LOG_LEVEL', value: level }] }] } },
+      template: {
+        spec: {
+          securityContext: { runAsNonRoot: true },
+          containers: [
+            {
+              image: 'api:1',
+              env: [{ name: 'LOG_LEVEL', value: level }],
+              resources: { limits: { cpu: '1', memory: '1Gi' } },
+            },
+          ],
+        },
+      },
     },
   });
 const pvc = (size: string): PlannedResource =>
@@ -73,10 +87,10 @@ test('the Markdown gives a summary line per stack, the risks, and the changes in
     ),
   );
   assert.match(md, /^### Plan: `dev`, `staging` against `main` \(`aaaaaaaaaaaa`\)/);
-  assert.match(md, /^- \*\*dev\*\* \(1 resource\): no changes — no risk found$/m);
+  assert.match(md, /^- \*\*dev\*\* \(1 resource\): no changes — no risk found — policies pass$/m);
   assert.match(
     md,
-    /^- \*\*staging\*\* \(2 resources\): 1 to replace, 1 to update, 0 unchanged — ⛔ \*\*data-loss\*\*$/m,
+    /^- \*\*staging\*\* \(2 resources\): 1 to replace, 1 to update, 0 unchanged — ⛔ \*\*data-loss\*\* — policies pass$/m,
   );
   assert.match(
     md,
@@ -111,7 +125,7 @@ test('the Markdown stays under a PR comment size for thousands of changes', () =
   assert.ok(md.length < 65_536);
 });
 
-test('the JSON carries stack, base, changes (urn, type, op, diffs, risk) and room for cost and policy', () => {
+test('the JSON carries stack, base, changes (urn, type, op, diffs, risk), cost and policy', () => {
   const one = JSON.parse(renderJson(plan(stackPlan('staging', [pvc('10Gi')], [pvc('20Gi')])))) as Record<
     string,
     unknown
@@ -119,8 +133,8 @@ test('the JSON carries stack, base, changes (urn, type, op, diffs, risk) and roo
   assert.equal(one.stack, 'staging');
   assert.deepEqual(one.base, { ref: 'main', commit: 'a'.repeat(40) });
   assert.equal(one.dataLoss, true);
-  assert.equal(one.cost, null);
-  assert.equal(one.policy, null);
+  assert.equal(one.cost, null, 'no AWS resources: nothing priced');
+  assert.deepEqual((one.policy as { violations: unknown[] }).violations, []);
   const [change] = one.changes as Record<string, unknown>[];
   assert.ok(change);
   for (const key of ['urn', 'type', 'op', 'diffs', 'risk']) assert.ok(key in change, key);

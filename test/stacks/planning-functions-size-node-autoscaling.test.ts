@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nodeGroupSize, runtimePeakNodes } from '../../stacks/planning/capacity.js';
+import { nodeGroupSize, runtimeBaselineNodes, runtimePeakNodes } from '../../stacks/planning/capacity.js';
 import {
   instanceShape,
   nodePoolDisruption,
@@ -85,4 +85,17 @@ test('the system node group is a fixed floor of the tier system nodes, at least 
   assert.deepEqual(nodeGroupSize(TIERS.staging), { min: 2, desired: 2, max: 2 });
   const oneSystemNode: Tier = { ...TIERS.prod, nodes: { ...TIERS.prod.nodes, systemNodes: 1 } };
   assert.equal(nodeGroupSize(oneSystemNode).min, TIERS.prod.network.azCount);
+});
+
+test('the runtime at rest (what the cost estimate counts for the NodePool) fits under its peak', () => {
+  for (const tier of Object.values(TIERS)) {
+    const atRest = runtimeBaselineNodes(tier);
+    assert.ok(atRest >= 1, tier.name);
+    assert.ok(
+      atRest <= runtimePeakNodes(tier),
+      `${tier.name}: ${atRest} at rest, ${runtimePeakNodes(tier)} at peak`,
+    );
+  }
+  assert.equal(runtimeBaselineNodes(TIERS.staging), 1);
+  assert.equal(runtimeBaselineNodes(TIERS.prod), 2);
 });
