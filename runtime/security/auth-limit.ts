@@ -21,6 +21,9 @@ const TAKE = `local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {n, redis.call('PTTL', KEYS[1]), redis.call('GET', KEYS[2]) or '0'}`;
 
+// DECR, unless the window has already ended (the key expired): never below a fresh window's start.
+const GIVE_BACK = `if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end`;
+
 type Eval = (script: string, numKeys: number, ...args: Array<string | number>) => Promise<unknown>;
 
 export interface AuthLimitOptions {
@@ -73,5 +76,17 @@ export class AuthLimit {
     }
     if (count <= this.options.max) return String(epoch);
     throw this.refuse(request, reply, ttlMs);
+  }
+
+  /**
+   * Gives a request's count back when its key could not be judged (the lookup itself failed, e.g.
+   * Postgres down): an outage must not leave valid clients refused for the rest of the window.
+   */
+  async giveBack(request: FastifyRequest): Promise<void> {
+    try {
+      await (this.options.redis.eval as Eval)(GIVE_BACK, 1, this.key(request));
+    } catch (error) {
+      request.log.warn({ err: error }, 'could not give the authentication count back');
+    }
   }
 }

@@ -122,9 +122,15 @@ export function requireApiKey(
     try {
       looked = await flight;
     } catch (error) {
-      // The first request's address was over budget (this one's count then refuses it with its
-      // own Retry-After), or the lookup failed.
-      if (!counted) await limit.take(request, reply, epochKey);
+      if (error instanceof HttpError && error.statusCode === 429) {
+        // The first request's address was over budget: this one's count refuses it with its own
+        // Retry-After.
+        if (!counted) await limit.take(request, reply, epochKey);
+      } else if (counted) {
+        // The lookup failed (Postgres unreachable): the key is neither valid nor invalid, so the
+        // address keeps its budget for when the database is back.
+        await limit.giveBack(request);
+      }
       throw error;
     }
     const { epoch, record } = looked;
