@@ -103,10 +103,21 @@ export async function runCli(
   environment: TestEnvironment,
   args: string[],
   env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], {
+): Promise<ProcessExit> {
+  return runNode([CLI, ...args], { ...environment.env, ...env });
+}
+
+export interface ProcessExit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node <args>` from the repository root to completion, collecting its output. */
+export async function runNode(args: string[], env: Record<string, string> = {}): Promise<ProcessExit> {
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...environment.env, ...env },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
