@@ -11,6 +11,7 @@ import { forcesReplacement, REPLACE_RULES, STATEFUL_TYPES } from '../../stacks/p
 import { hasDataLoss } from '../../stacks/plan/risk.js';
 import { keyInputs, snapshotResources } from '../../stacks/plan/snapshot.js';
 import type { PlannedResource } from '../../stacks/plan/snapshot.js';
+import { probeResource } from '../stacks/harness.js';
 
 const STACK = 'urn:pulumi:prod::archibald::';
 const DB_COMPONENT = `${STACK}archibald:database:Database::database`;
@@ -214,20 +215,8 @@ test('secret inputs are compared by digest and shown as [secret]', () => {
     snapshotResources(
       [
         {
-          type: RDS,
-          name: 'db',
+          ...probeResource(RDS, { passwordWo: password, identifier: 'db' }, 'db'),
           urn: `${STACK}${RDS}::db`,
-          id: 'db',
-          parent: '',
-          provider: '',
-          custom: true,
-          protect: false,
-          retainOnDelete: false,
-          aliases: [],
-          ignoreChanges: [],
-          replaceOnChanges: [],
-          dependencies: [],
-          inputs: { passwordWo: password, identifier: 'db' },
           secretPaths: ['passwordWo'],
           outputs: {},
         },
