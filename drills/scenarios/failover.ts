@@ -26,16 +26,17 @@ import { startRedis } from '../support/redis.js';
 import { startEndpoint } from '../support/endpoint.js';
 import { round, until } from '../support/run.js';
 import type { DrillResult, DrillRun } from '../support/run.js';
-import { client, createKey, drillVideo, runtimeEnv, startServe, untilReady } from '../support/runtime.js';
+import {
+  client,
+  createKey,
+  drillVideo,
+  runtimeEnv,
+  startServe,
+  startVideoWriter,
+  untilReady,
+} from '../support/runtime.js';
 
 const WRITE_SECONDS = 4;
-
-interface Acknowledged {
-  id: string;
-  createdAt: string;
-  topic: string;
-  at: number;
-}
 
 async function follower(
   run: DrillRun,
@@ -119,40 +120,13 @@ export async function failoverDrill(run: DrillRun): Promise<Omit<DrillResult, 'r
     return { ...started, call: client(started.url, await createKey(run, env.DATABASE_URL!)) };
   });
 
-  // The writer: one POST at a time, each 202 kept with what the API returned.
-  const acknowledged: Acknowledged[] = [];
-  let refused = 0;
-  let writing = true;
-  const writer = (async () => {
-    for (let i = 0; writing; i++) {
-      try {
-        const response = await api.call<{ id: string; createdAt: string; request: { topic: string } }>(
-          'POST',
-          '/v1/videos',
-          drillVideo(`failover write ${i}`),
-        );
-        if (response.status === 202)
-          acknowledged.push({
-            id: response.body.id,
-            createdAt: response.body.createdAt,
-            topic: response.body.request.topic,
-            at: Date.now(),
-          });
-        else refused++;
-      } catch {
-        refused++;
-      }
-      await delay(10);
-    }
-  })();
-  run.defer('stop the writer', async () => {
-    writing = false;
-    await writer;
-  });
+  const writer = startVideoWriter(run, api, 'failover write', 10);
+  const { acknowledged } = writer;
 
   await run.step(`write videos through the API for ${WRITE_SECONDS} s`, async () => {
     await delay(WRITE_SECONDS * 1000);
-    if (acknowledged.length === 0) throw new Error(`the API acknowledged no video (${refused} refused)`);
+    if (acknowledged.length === 0)
+      throw new Error(`the API acknowledged no video (${writer.refused} refused)`);
   });
 
   // ---- The disaster: the writer keeps going. RTO runs from here. ----
@@ -214,8 +188,7 @@ export async function failoverDrill(run: DrillRun): Promise<Omit<DrillResult, 'r
   await run.step('wait for /ready 200 through the moved endpoint (no restart)', () => untilReady(api));
   const rtoSeconds = run.seconds(killedAt);
   await delay(500);
-  writing = false;
-  await writer;
+  await writer.stop();
 
   return run.step('verify every acknowledged video row by row on the promoted database', async () => {
     const { rows } = await standby.query<{
@@ -265,7 +238,7 @@ export async function failoverDrill(run: DrillRun): Promise<Omit<DrillResult, 'r
         lost:
           `nothing acknowledged: all ${acknowledged.length} videos the API acknowledged ` +
           `(${acknowledgedBeforeKill} before the kill) are on the promoted standby; ` +
-          `${refused} requests failed during the failover and were never acknowledged`,
+          `${writer.refused} requests failed during the failover and were never acknowledged`,
         checked: [
           `${acknowledged.length} acknowledged videos are all on the promoted standby, row by row (id, created_at and topic as the API returned them)`,
           `the standby was synchronous (pg_stat_replication sync_state 'sync') and the replica asynchronous before the kill`,

@@ -29,7 +29,15 @@ import {
 import { startRedis } from '../support/redis.js';
 import { round, until } from '../support/run.js';
 import type { DrillResult, DrillRun } from '../support/run.js';
-import { client, createKey, drillVideo, runtimeEnv, startServe, untilReady } from '../support/runtime.js';
+import {
+  client,
+  createKey,
+  drillVideo,
+  runtimeEnv,
+  startServe,
+  startVideoWriter,
+  untilReady,
+} from '../support/runtime.js';
 
 /** Seconds; bounds how far the archive can lag the primary (and so the wait before a restore). */
 export const ARCHIVE_TIMEOUT_SECONDS = 2;
@@ -93,30 +101,13 @@ export async function pitrDrill(run: DrillRun): Promise<Omit<DrillResult, 'ranAt
     },
   );
 
-  // The writer: one POST at a time, as fast as the API answers, each 202 noted with when it arrived.
-  const acknowledged: Array<{ id: string; at: number }> = [];
-  let refused = 0;
-  let writing = true;
-  const writer = (async () => {
-    for (let i = 0; writing; i++) {
-      try {
-        const response = await api.call<{ id: string }>('POST', '/v1/videos', drillVideo(`pitr write ${i}`));
-        if (response.status === 202) acknowledged.push({ id: response.body.id, at: Date.now() });
-        else refused++;
-      } catch {
-        refused++;
-      }
-      await delay(20);
-    }
-  })();
-  run.defer('stop the writer', async () => {
-    writing = false;
-    await writer;
-  });
+  const writer = startVideoWriter(run, api, 'pitr write', 20);
+  const { acknowledged } = writer;
 
   await run.step(`write videos through the API for ${WRITE_SECONDS} s`, async () => {
     await delay(WRITE_SECONDS * 1000);
-    if (acknowledged.length === 0) throw new Error(`the API acknowledged no video (${refused} refused)`);
+    if (acknowledged.length === 0)
+      throw new Error(`the API acknowledged no video (${writer.refused} refused)`);
   });
 
   const disaster = await run.step('cause the disaster (DROP TABLE videos CASCADE)', async () => {
@@ -141,8 +132,7 @@ export async function pitrDrill(run: DrillRun): Promise<Omit<DrillResult, 'ranAt
     }
   });
   await delay(500);
-  writing = false;
-  await writer;
+  await writer.stop();
   const acknowledgedBefore = acknowledged.length;
 
   // ---- The recovery, as runbooks/dr/pitr.md gives it. RTO runs from here. ----

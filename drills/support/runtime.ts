@@ -3,6 +3,7 @@
  * `archibald serve` and `archibald worker` as children, pointed at the drill's Postgres and Redis.
  */
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createApiKey } from '../../runtime/db/api-keys.js';
@@ -124,4 +125,60 @@ export async function startWorker(run: DrillRun, name: string, env: Record<strin
 /** The standard short video the drills submit: 15 s (the minimum), so renders stay quick. */
 export function drillVideo(topic: string): Record<string, unknown> {
   return { topic, durationSeconds: 15, aspect: '16:9', resolution: '720p' };
+}
+
+/** A video the API acknowledged (202): what it returned, and when the answer arrived. */
+export interface AcknowledgedVideo {
+  id: string;
+  createdAt: string;
+  topic: string;
+  at: number;
+}
+
+export interface VideoWriter {
+  readonly acknowledged: AcknowledgedVideo[];
+  /** Submissions that were not acknowledged (an error status or no answer). */
+  readonly refused: number;
+  stop(): Promise<void>;
+}
+
+/** Submits videos one at a time until stopped, `pauseMs` apart; stopped at clean-up too. */
+export function startVideoWriter(run: DrillRun, api: Api, label: string, pauseMs: number): VideoWriter {
+  const acknowledged: AcknowledgedVideo[] = [];
+  let refused = 0;
+  let writing = true;
+  const done = (async () => {
+    for (let i = 0; writing; i++) {
+      try {
+        const response = await api.call<{ id: string; createdAt: string; request: { topic: string } }>(
+          'POST',
+          '/v1/videos',
+          drillVideo(`${label} ${i}`),
+        );
+        if (response.status === 202)
+          acknowledged.push({
+            id: response.body.id,
+            createdAt: response.body.createdAt,
+            topic: response.body.request.topic,
+            at: Date.now(),
+          });
+        else refused++;
+      } catch {
+        refused++;
+      }
+      await delay(pauseMs);
+    }
+  })();
+  const stop = async () => {
+    writing = false;
+    await done;
+  };
+  run.defer('stop the writer', stop);
+  return {
+    acknowledged,
+    get refused() {
+      return refused;
+    },
+    stop,
+  };
 }
