@@ -165,22 +165,22 @@ export function diffResources(
     ...c,
     risk: assessRisk(c, b, h),
   });
-  if (!base) {
-    return head.map((h) =>
-      withRisk(
-        {
-          urn: h.urn,
-          type: h.type,
-          name: h.name,
-          component: h.component,
-          op: 'create',
-          reasons: [],
-          diffs: [],
-        },
-        undefined,
-        h,
-      ),
+  const creation = (h: PlannedResource): Change =>
+    withRisk(
+      {
+        urn: h.urn,
+        type: h.type,
+        name: h.name,
+        component: h.component,
+        op: 'create',
+        reasons: [],
+        diffs: [],
+      },
+      undefined,
+      h,
     );
+  if (!base) {
+    return head.map((h) => creation(h));
   }
   const baseByUrn = new Map(base.map((b) => [b.urn, b]));
   const matched = new Map<PlannedResource, PlannedResource>(); // head -> base
@@ -220,22 +220,7 @@ export function diffResources(
   for (const h of head) {
     const b = matched.get(h) ?? renames.get(h);
     if (b) changes.push(withRisk(compare(b, h, replacedProviders, !matched.has(h)), b, h));
-    else
-      changes.push(
-        withRisk(
-          {
-            urn: h.urn,
-            type: h.type,
-            name: h.name,
-            component: h.component,
-            op: 'create',
-            reasons: [],
-            diffs: [],
-          },
-          undefined,
-          h,
-        ),
-      );
+    else changes.push(creation(h));
   }
   const renamedBases = new Set(renames.values());
   for (const d of deleted) {
