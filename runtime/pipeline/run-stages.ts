@@ -162,6 +162,7 @@ export async function runStages(stages: readonly Stage[], input: RunStagesInput)
         costUsd += usd;
         input.metrics?.providerCost(provider, usd);
       },
+      spentUsd: () => costUsd,
       log: input.log.child({ stage: stage.name }),
     };
 

@@ -78,6 +78,8 @@ export interface StageContext {
   progress(fraction: number): void;
   /** Records provider spend for this video (priced tokens, characters, images). */
   addCost(provider: string, usd: number): void;
+  /** What this video has spent so far, over all stages and attempts: the budget paid providers share. */
+  spentUsd(): number;
   readonly log: Logger;
 }
 

@@ -12,7 +12,8 @@ import { AssetCache } from '../stages/asset-cache.js';
 import { createCaptionsStage } from '../stages/captions.js';
 import { CachedNarrator, createNarrationStage, FliteNarrator } from '../stages/narration.js';
 import { createPublishStage } from '../stages/publish.js';
-import { ClaudeScriptWriter, type ScriptWriterMetrics } from '../stages/script/claude-writer.js';
+import type { ProviderEvents } from '../providers/provider-events.js';
+import { ClaudeScriptWriter } from '../stages/script/claude-writer.js';
 import { OfflineScriptWriter } from '../stages/script/offline-writer.js';
 import { loadPrices } from '../stages/script/prices.js';
 import { createScriptStage } from '../stages/script/stage.js';
@@ -22,7 +23,7 @@ import { createVisualsStage } from '../stages/visuals.js';
 import { createStorage } from '../storage/create-storage.js';
 import type { StorageOptions } from '../storage/storage.js';
 
-export type { ScriptWriterMetrics };
+export type { ProviderEvents };
 
 /** Who writes the script: Claude (cheap model first) when `anthropic` is set, else offline. */
 export interface ScriptOptions {
@@ -32,19 +33,20 @@ export interface ScriptOptions {
     baseURL?: string;
     cheapModel: string;
     premiumModel: string;
-    /** What one video may spend on script calls, in US dollars. */
+    /** What one video may spend on paid providers, in US dollars. */
     budgetUsd: number;
     /** A JSON price table overriding or adding to the built-in one. */
     pricesFile?: string;
   };
-  metrics?: ScriptWriterMetrics;
+  /** Where provider calls, skips and the writer that served each script are reported. */
+  events?: ProviderEvents;
 }
 
 /** Claude with the offline writer as its fallback, or the offline writer alone. */
 export function createScriptWriter(options: ScriptOptions = {}): ScriptWriter {
   const offline = new OfflineScriptWriter();
-  const { anthropic, metrics } = options;
-  if (!anthropic) return metrics ? countedWriter(offline, metrics) : offline;
+  const { anthropic, events } = options;
+  if (!anthropic) return events ? servedWriter(offline, events) : offline;
   return new ClaudeScriptWriter({
     apiKey: anthropic.apiKey,
     ...(anthropic.baseURL ? { baseURL: anthropic.baseURL } : {}),
@@ -53,17 +55,17 @@ export function createScriptWriter(options: ScriptOptions = {}): ScriptWriter {
     budgetUsd: anthropic.budgetUsd,
     prices: loadPrices(anthropic.pricesFile),
     fallback: offline,
-    ...(metrics ? { metrics } : {}),
+    ...(events ? { events } : {}),
   });
 }
 
-/** A writer whose scripts are counted by the writer that made them. */
-function countedWriter(writer: ScriptWriter, metrics: ScriptWriterMetrics): ScriptWriter {
+/** A writer whose scripts are reported as served by the writer that made them. */
+function servedWriter(writer: ScriptWriter, events: ProviderEvents): ScriptWriter {
   return {
     name: writer.name,
     async write(spec, signal, context) {
       const doc = await writer.write(spec, signal, context);
-      metrics.written(doc.writer);
+      events.served('script', doc.writer);
       return doc;
     },
   };

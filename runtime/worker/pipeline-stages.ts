@@ -7,14 +7,21 @@ import type { Config } from '../config/load.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Stage } from '../pipeline/stage.js';
 import { createScriptWriter, createStages } from '../pipeline/stages.js';
-import type { RenderOptions, ScriptOptions, ScriptWriter, ScriptWriterMetrics } from '../pipeline/stages.js';
+import type { ProviderEvents, RenderOptions, ScriptOptions, ScriptWriter } from '../pipeline/stages.js';
 
-/** The writer counts as the catalog's script metrics. */
-export function scriptWriterMetrics(metrics: Metrics): ScriptWriterMetrics {
+/** Provider calls, skips and who served each task, as the catalog's metrics. */
+export function providerMetrics(metrics: Metrics): ProviderEvents {
   return {
-    call: (model, outcome) => metrics.scriptModelCalls.inc({ model, outcome }),
-    skip: (model, reason) => metrics.scriptModelSkips.inc({ model, reason }),
-    written: (writer) => metrics.scriptsWritten.inc({ writer }),
+    call: (call) => {
+      if (call.provider === 'anthropic')
+        metrics.scriptModelCalls.inc({ model: call.model, outcome: call.outcome });
+    },
+    skip: (provider, model, reason) => {
+      if (provider === 'anthropic') metrics.scriptModelSkips.inc({ model, reason });
+    },
+    served: (task, by) => {
+      if (task === 'script') metrics.scriptsWritten.inc({ writer: by });
+    },
   };
 }
 
@@ -35,7 +42,7 @@ export function scriptOptions(config: Config, metrics?: Metrics): ScriptOptions 
           },
         }
       : {}),
-    ...(metrics ? { metrics: scriptWriterMetrics(metrics) } : {}),
+    ...(metrics ? { events: providerMetrics(metrics) } : {}),
   };
 }
 

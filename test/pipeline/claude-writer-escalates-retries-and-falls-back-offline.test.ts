@@ -11,8 +11,8 @@ import {
   ClaudeScriptWriter,
   SYSTEM_PROMPT,
   type ClaudeWriterOptions,
-  type ScriptWriterMetrics,
 } from '../../runtime/stages/script/claude-writer.js';
+import type { ProviderEvents } from '../../runtime/providers/provider-events.js';
 import { validateScript } from '../../runtime/stages/script/document.js';
 import { OfflineScriptWriter } from '../../runtime/stages/script/offline-writer.js';
 import { costOf, DEFAULT_PRICES } from '../../runtime/stages/script/prices.js';
@@ -50,10 +50,10 @@ interface Recorded {
 
 function setup(options: Partial<ClaudeWriterOptions> = {}) {
   const recorded: Recorded = { costs: [], calls: [], skips: [], written: [] };
-  const metrics: ScriptWriterMetrics = {
-    call: (model, outcome) => recorded.calls.push(`${model} ${outcome}`),
-    skip: (model, reason) => recorded.skips.push(`${model} ${reason}`),
-    written: (writer) => recorded.written.push(writer),
+  const events: ProviderEvents = {
+    call: (call) => recorded.calls.push(`${call.model} ${call.outcome}`),
+    skip: (_provider, model, reason) => recorded.skips.push(`${model} ${reason}`),
+    served: (_task, by) => recorded.written.push(by),
   };
   const writer = new ClaudeScriptWriter({
     apiKey: () => 'sk-ant-test',
@@ -61,11 +61,14 @@ function setup(options: Partial<ClaudeWriterOptions> = {}) {
     fallback: new OfflineScriptWriter(),
     maxRetries: 1,
     timeoutMs: 10_000,
-    metrics,
+    events,
     ...options,
   });
   const write = (signal = new AbortController().signal) =>
-    writer.write(spec, signal, { addCost: (provider, usd) => recorded.costs.push([provider, usd]) });
+    writer.write(spec, signal, {
+      addCost: (provider, usd) => recorded.costs.push([provider, usd]),
+      spentUsd: () => recorded.costs.reduce((sum, [, usd]) => sum + usd, 0),
+    });
   return { writer, recorded, write };
 }
 

@@ -87,6 +87,7 @@ test('the script stage refuses a script that fails validation', async () => {
     outputs: {},
     progress: () => {},
     addCost: () => {},
+    spentUsd: () => 0,
     log: pino({ level: 'silent' }),
   };
   await assert.rejects(createScriptStage(sloppy).run(ctx), (error: unknown) => {

@@ -16,6 +16,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { Model } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { Logger } from 'pino';
 import type { VideoSpec } from '../../pipeline/stage.js';
+import { CircuitBreaker } from '../../providers/circuit-breaker.js';
+import type { ProviderEvents } from '../../providers/provider-events.js';
 import type { ScriptDocument, ScriptSection } from './document.js';
 import { countWords, SECTION_KINDS, validateScript, wordBudget } from './document.js';
 import { costOf, DEFAULT_PRICES, priceOf, type PriceTable } from './prices.js';
@@ -24,16 +26,6 @@ import type { ScriptWriter, WriteContext } from './writer.js';
 export const DEFAULT_CHEAP_MODEL: Model = 'claude-haiku-5-5';
 export const DEFAULT_PREMIUM_MODEL: Model = 'claude-sonnet-5-5';
 export const PROVIDER = 'anthropic';
-
-export type CallOutcome = 'ok' | 'invalid' | 'error';
-export type SkipReason = 'circuit_open' | 'budget';
-
-/** What the writer counts, for the process's metrics (the worker maps these onto the catalog). */
-export interface ScriptWriterMetrics {
-  call(model: string, outcome: CallOutcome): void;
-  skip(model: string, reason: SkipReason): void;
-  written(writer: string): void;
-}
 
 export interface ClaudeWriterOptions {
   /** Read at each write, so a rotated key file is picked up. */
@@ -44,7 +36,7 @@ export interface ClaudeWriterOptions {
   premiumModel?: string;
   /** The writer used when no model gives a usable script. */
   fallback: ScriptWriter;
-  /** What one video may spend on script calls, in US dollars (default 0.05). */
+  /** What one video may spend on paid providers, in US dollars (default 0.05). */
   budgetUsd?: number;
   prices?: PriceTable;
   /** Per attempt of a call, in milliseconds (default 60 000). */
@@ -55,7 +47,7 @@ export interface ClaudeWriterOptions {
   circuitFailures?: number;
   /** How long an open circuit skips its model, in milliseconds (default 60 000). */
   circuitCooldownMs?: number;
-  metrics?: ScriptWriterMetrics;
+  events?: ProviderEvents;
   now?: () => number;
 }
 
@@ -120,20 +112,18 @@ export function userPrompt(spec: VideoSpec): string {
   ].join('\n');
 }
 
-interface Circuit {
-  failures: number;
-  openUntil: number;
-}
-
 export class ClaudeScriptWriter implements ScriptWriter {
   readonly name = 'anthropic';
-  private readonly circuits = new Map<string, Circuit>();
+  readonly circuits: CircuitBreaker;
   private readonly prices: PriceTable;
-  private readonly now: () => number;
 
   constructor(private readonly options: ClaudeWriterOptions) {
     this.prices = options.prices ?? DEFAULT_PRICES;
-    this.now = options.now ?? Date.now;
+    this.circuits = new CircuitBreaker({
+      ...(options.circuitFailures !== undefined ? { failures: options.circuitFailures } : {}),
+      ...(options.circuitCooldownMs !== undefined ? { cooldownMs: options.circuitCooldownMs } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    });
   }
 
   get models(): string[] {
@@ -144,14 +134,17 @@ export class ClaudeScriptWriter implements ScriptWriter {
 
   /** Whether a model is being skipped for a cool-down. */
   circuitOpen(model: string): boolean {
-    return (this.circuits.get(model)?.openUntil ?? 0) > this.now();
+    return this.circuits.isOpen(model);
   }
 
   async write(spec: VideoSpec, signal: AbortSignal, context?: WriteContext): Promise<ScriptDocument> {
     const log = context?.log;
     const budget = this.options.budgetUsd ?? 0.05;
-    const metrics = this.options.metrics;
-    let spent = 0;
+    const events = this.options.events;
+    // The video's spend so far (other stages, earlier attempts), plus this write's own calls when
+    // the caller keeps no tally.
+    let spentHere = 0;
+    const spent = () => context?.spentUsd() ?? spentHere;
     const client = new Anthropic({
       apiKey: this.options.apiKey(),
       ...(this.options.baseURL ? { baseURL: this.options.baseURL } : {}),
@@ -160,39 +153,58 @@ export class ClaudeScriptWriter implements ScriptWriter {
     });
     for (const model of this.models) {
       signal.throwIfAborted();
-      if (this.circuitOpen(model)) {
-        metrics?.skip(model, 'circuit_open');
+      if (this.circuits.isOpen(model)) {
+        events?.skip(PROVIDER, model, 'circuit_open');
         log?.warn({ model }, 'script model skipped: its circuit is open');
         continue;
       }
       const estimate = this.maxCallCost(model, spec);
-      if (spent + estimate > budget) {
-        metrics?.skip(model, 'budget');
-        log?.warn({ model, spent, estimate, budget }, 'script model skipped: the video budget');
+      if (spent() + estimate > budget) {
+        events?.skip(PROVIDER, model, 'budget');
+        log?.warn({ model, spent: spent(), estimate, budget }, 'script model skipped: the video budget');
         // A dearer model would not fit either.
         break;
       }
+      const started = performance.now();
       try {
-        const { doc, cost } = await this.call(client, model, spec, signal, log);
-        spent += cost;
+        const { doc, cost, tokens } = await this.call(client, model, spec, signal, log);
+        spentHere += cost;
         context?.addCost(PROVIDER, cost);
         const problems = validateScript(doc, spec);
-        if (problems.length === 0) {
-          metrics?.call(model, 'ok');
-          metrics?.written(doc.writer);
+        const outcome = problems.length === 0 ? 'ok' : 'invalid';
+        const latencyMs = performance.now() - started;
+        events?.call({
+          provider: PROVIDER,
+          model,
+          outcome,
+          latencyMs,
+          units: tokens,
+          unit: 'tokens',
+          costUsd: cost,
+        });
+        if (outcome === 'ok') {
+          events?.served('script', doc.writer);
           return doc;
         }
-        metrics?.call(model, 'invalid');
         log?.warn({ model, problems }, 'script model answer invalid; escalating');
       } catch (error) {
         if (signal.aborted) throw signal.reason ?? error;
-        metrics?.call(model, 'error');
-        this.failed(model);
+        const latencyMs = performance.now() - started;
+        events?.call({
+          provider: PROVIDER,
+          model,
+          outcome: 'error',
+          latencyMs,
+          units: 0,
+          unit: 'tokens',
+          costUsd: 0,
+        });
+        this.circuits.failed(model);
         log?.warn({ model, err: error }, 'script model call failed; escalating');
       }
     }
     const doc = await this.options.fallback.write(spec, signal, context);
-    metrics?.written(doc.writer);
+    events?.served('script', doc.writer);
     return doc;
   }
 
@@ -207,23 +219,13 @@ export class ClaudeScriptWriter implements ScriptWriter {
     return (promptTokens * inputRate + maxTokensFor(spec.durationSeconds) * price.outputPerMTok) / 1_000_000;
   }
 
-  private failed(model: string): void {
-    const circuit = this.circuits.get(model) ?? { failures: 0, openUntil: 0 };
-    circuit.failures += 1;
-    if (circuit.failures >= (this.options.circuitFailures ?? 3)) {
-      circuit.openUntil = this.now() + (this.options.circuitCooldownMs ?? 60_000);
-      circuit.failures = 0;
-    }
-    this.circuits.set(model, circuit);
-  }
-
   private async call(
     client: Anthropic,
     model: string,
     spec: VideoSpec,
     signal: AbortSignal,
     log?: Logger,
-  ): Promise<{ doc: ScriptDocument; cost: number }> {
+  ): Promise<{ doc: ScriptDocument; cost: number; tokens: number }> {
     const message = await client.messages.create(
       {
         model,
@@ -235,14 +237,20 @@ export class ClaudeScriptWriter implements ScriptWriter {
       { signal },
     );
     // The model answered: the circuit closes, whatever the answer is worth.
-    this.circuits.delete(model);
+    this.circuits.succeeded(model);
     const cost = costOf(priceOf(this.prices, model), message.usage);
     log?.debug({ model, usage: message.usage, cost }, 'script model answered');
     const text = message.content
       .filter((block) => block.type === 'text')
       .map((block) => block.text)
       .join('');
-    return { doc: toDocument(text, spec, `${PROVIDER}:${model}`), cost };
+    const u = message.usage;
+    const tokens =
+      u.input_tokens +
+      u.output_tokens +
+      (u.cache_creation_input_tokens ?? 0) +
+      (u.cache_read_input_tokens ?? 0);
+    return { doc: toDocument(text, spec, `${PROVIDER}:${model}`), cost, tokens };
   }
 }
 

@@ -11,7 +11,11 @@ export function createScriptStage(writer: ScriptWriter): Stage<ScriptOutput> {
   return {
     name: 'script',
     async run(ctx: StageContext): Promise<ScriptOutput> {
-      const doc = await writer.write(ctx.spec, ctx.signal, { addCost: ctx.addCost, log: ctx.log });
+      const doc = await writer.write(ctx.spec, ctx.signal, {
+        addCost: ctx.addCost,
+        spentUsd: ctx.spentUsd,
+        log: ctx.log,
+      });
       const problems = validateScript(doc, ctx.spec);
       if (problems.length > 0) {
         throw new StageError(

@@ -6,6 +6,8 @@ import type { ScriptDocument } from './document.js';
 export interface WriteContext {
   /** Records provider spend for this video (the stage's ctx.addCost). */
   addCost(provider: string, usd: number): void;
+  /** What the video has spent so far (all stages), which the video's budget caps. */
+  spentUsd(): number;
   readonly log?: Logger;
 }
 
