@@ -10,9 +10,12 @@
  * Run: node --import tsx bench/api/run.ts
  *   BENCH_SECONDS=10 BENCH_CONNECTIONS=10,50 BENCH_RATE=1000 BENCH_REPEAT=1
  *   BENCH_PROFILE=<dir>   run the API under node --cpu-prof, profiles written to <dir>
+ *   BENCH_ROUTES=GET      only the routes whose name contains one of these (comma-separated)
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +30,7 @@ const connectionCounts = (process.env.BENCH_CONNECTIONS ?? '10,50').split(',').m
 const rate = Number(process.env.BENCH_RATE ?? 1000);
 const repeat = Number(process.env.BENCH_REPEAT ?? 1);
 const profileDir = process.env.BENCH_PROFILE;
+const routeFilter = (process.env.BENCH_ROUTES ?? '').split(',').filter(Boolean);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const jsonPath = process.env.BENCH_JSON ?? `${root}bench/api/results.json`;
 
@@ -60,8 +64,24 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** CPU time (user + system) a process has used, in microseconds, from /proc (Linux). */
+function cpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
 interface Result {
   rps: number;
+  /** The server process's CPU time per request: unlike req/s, barely moved by other load. */
+  cpuUsPerRequest?: number;
   p50: number;
   p99: number;
   non2xx: number;
@@ -69,12 +89,13 @@ interface Result {
 }
 
 async function load(
-  url: string,
+  server: { url: string; child: ChildProcess },
   options: { method: 'GET' | 'POST'; path: string; key?: string; body?: string },
   shape: { connections: number; rate?: number },
 ): Promise<Result> {
+  const cpuBefore = cpuMicros(server.child.pid);
   const result = await autocannon({
-    url: url + options.path,
+    url: server.url + options.path,
     method: options.method,
     connections: shape.connections,
     duration: seconds,
@@ -89,9 +110,15 @@ async function load(
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
+    ...cpuPerRequest(cpuBefore, cpuMicros(server.child.pid), result.requests.total),
     non2xx: result.non2xx,
     errors: result.errors,
   };
+}
+
+function cpuPerRequest(before: number | undefined, after: number | undefined, requests: number) {
+  if (before === undefined || after === undefined || requests === 0) return {};
+  return { cpuUsPerRequest: Math.round((after - before) / requests) };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
@@ -115,7 +142,8 @@ try {
   await db.close();
 
   const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const api = await start([...profile, 'bin/archibald.js', 'serve'], {
+  // The compiled build (npm run build), as the image runs it; API_BUILD picks another to compare.
+  const api = await start([...profile, `${process.env.API_BUILD ?? 'dist'}/bin/archibald.js`, 'serve'], {
     ...environment.env,
     LOG_LEVEL: 'info',
   });
@@ -133,10 +161,13 @@ try {
   });
   const { id } = (await created.json()) as { id: string };
 
-  const routes = [
+  const allRoutes = [
     ['POST /v1/videos', 'POST', '/v1/videos', body],
     ['GET /v1/videos/:id', 'GET', `/v1/videos/${id}`, undefined],
   ] as const;
+  const routes = allRoutes.filter(
+    ([name]) => routeFilter.length === 0 || routeFilter.some((f) => name.includes(f)),
+  );
   const shapes: Array<{ name: string; connections: number; rate?: number }> = [
     ...connectionCounts.map((c) => ({ name: `${c} conn`, connections: c })),
     { name: `open ${rate}/s`, connections: 100, rate },
@@ -153,9 +184,9 @@ try {
           cells.push(cell);
         }
         const request = { method, path, ...(payload ? { body: payload } : {}) };
-        cell.archibald.push(await load(api.url, { ...request, key }, shape));
-        cell.floor.push(await load(floor.url, request, shape));
-        if (!shape.rate) cell.bare.push(await load(bare.url, request, shape));
+        cell.archibald.push(await load(api, { ...request, key }, shape));
+        cell.floor.push(await load(floor, request, shape));
+        if (!shape.rate) cell.bare.push(await load(bare, request, shape));
       }
   }
 
@@ -167,23 +198,34 @@ try {
           0,
         )} | ${median(rs.map((r) => r.p50))} / ${median(rs.map((r) => r.p99))}`;
   const ratios = (a: Result[], b: Result[]) => a.map((r, i) => r.rps / b[i]!.rps);
+  const cpu = (rs: Result[]) => {
+    const xs = rs.flatMap((r) => (r.cpuUsPerRequest === undefined ? [] : [r.cpuUsPerRequest]));
+    return xs.length === 0 ? undefined : median(xs);
+  };
   console.log(
     `\nAPI load: ${seconds} s per run, ${repeat} round(s), load average at start of each round: ` +
       `${loads.map((l) => l.toFixed(1)).join(', ')}\n`,
   );
   console.log(
     '| route | load | archibald req/s | p50 / p99 ms | I/O floor req/s | p50 / p99 ms | ratio to floor | ' +
-      'no-I/O req/s | p50 / p99 ms | non-2xx |',
+      'CPU µs/req archibald / floor | no-I/O req/s | p50 / p99 ms | non-2xx |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const summary = cells.map((cell) => {
     const r = ratios(cell.archibald, cell.floor);
     console.log(
       `| ${cell.route} | ${cell.shape} | ${fmt(cell.archibald)} | ${fmt(cell.floor)} | ` +
-        `${cell.shape.startsWith('open') ? '–' : median(r).toFixed(2) + spread(r, 2)} | ${fmt(cell.bare)} | ` +
+        `${cell.shape.startsWith('open') ? '–' : median(r).toFixed(2) + spread(r, 2)} | ` +
+        `${cpu(cell.archibald) ?? '–'} / ${cpu(cell.floor) ?? '–'} | ${fmt(cell.bare)} | ` +
         `${cell.archibald.reduce((n, x) => n + x.non2xx + x.errors, 0)} |`,
     );
-    return { ...cell, ratioToFloor: median(r), ratioToFloorAll: r };
+    const [own, floorCpu] = [cpu(cell.archibald), cpu(cell.floor)];
+    return {
+      ...cell,
+      ratioToFloor: median(r),
+      ratioToFloorAll: r,
+      ...(own && floorCpu ? { cpuRatioToFloor: floorCpu / own } : {}),
+    };
   });
   await writeFile(
     jsonPath,

@@ -14,17 +14,24 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../http-error.js';
 import type { RedisClient } from '../queue/connection.js';
+import { LuaScript } from '../queue/lua-script.js';
 
 // INCR, starting the window on the first count; returns the count, the window's time left and the
 // key-change epoch (key-cache.ts), read before the lookup so that a key it finds is tagged with it.
-const TAKE = `local n = redis.call('INCR', KEYS[1])
+const TAKE = new LuaScript(
+  'archibaldAuthLimitTake',
+  2,
+  `local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {n, redis.call('PTTL', KEYS[1]), redis.call('GET', KEYS[2]) or '0'}`;
+return {n, redis.call('PTTL', KEYS[1]), redis.call('GET', KEYS[2]) or '0'}`,
+);
 
 // DECR, unless the window has already ended (the key expired): never below a fresh window's start.
-const GIVE_BACK = `if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end`;
-
-type Eval = (script: string, numKeys: number, ...args: Array<string | number>) => Promise<unknown>;
+const GIVE_BACK = new LuaScript(
+  'archibaldAuthLimitGiveBack',
+  1,
+  `if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end`,
+);
 
 export interface AuthLimitOptions {
   redis: RedisClient;
@@ -63,12 +70,10 @@ export class AuthLimit {
     let ttlMs: number;
     let epoch: string;
     try {
-      [count, ttlMs, epoch] = (await (this.options.redis.eval as Eval)(
-        TAKE,
-        2,
-        this.key(request),
-        epochKey,
-        this.options.windowSeconds * 1000,
+      [count, ttlMs, epoch] = (await TAKE.run(
+        this.options.redis,
+        [this.key(request), epochKey],
+        [this.options.windowSeconds * 1000],
       )) as [number, number, string];
     } catch (error) {
       request.log.warn({ err: error }, 'authentication limit unavailable; letting the request through');
@@ -84,7 +89,7 @@ export class AuthLimit {
    */
   async giveBack(request: FastifyRequest): Promise<void> {
     try {
-      await (this.options.redis.eval as Eval)(GIVE_BACK, 1, this.key(request));
+      await GIVE_BACK.run(this.options.redis, [this.key(request)], []);
     } catch (error) {
       request.log.warn({ err: error }, 'could not give the authentication count back');
     }

@@ -12,25 +12,32 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../http-error.js';
 import type { Config } from '../config/load.js';
 import type { RedisClient } from '../queue/connection.js';
+import { LuaScript } from '../queue/lua-script.js';
 import type { Metrics } from '../metrics/registry.js';
 
 // KEYS: address count, key count. ARGV: window ms, '1' to give the address's count back.
 // DECR only within the same window: after it expired, a DECR would create a key with no expiry.
-const ADMIT = `if ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end
+const ADMIT = new LuaScript(
+  'archibaldRateLimitAdmit',
+  2,
+  `if ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end
 local c = redis.call('INCR', KEYS[2])
 if c == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
-return {c, redis.call('PTTL', KEYS[2])}`;
+return {c, redis.call('PTTL', KEYS[2])}`,
+);
 
 // KEYS: address count, key count, key-change epoch. ARGV: window ms, address max, cached epoch.
 // {-1, ttl}: the address is over budget; {-2, 0}: a key changed since the entry was cached.
-const CACHED = `local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+const CACHED = new LuaScript(
+  'archibaldRateLimitCached',
+  3,
+  `local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n >= tonumber(ARGV[2]) then return {-1, redis.call('PTTL', KEYS[1])} end
 if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[3] then return {-2, 0} end
 local c = redis.call('INCR', KEYS[2])
 if c == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
-return {c, redis.call('PTTL', KEYS[2])}`;
-
-type Eval = (script: string, numKeys: number, ...args: Array<string | number>) => Promise<unknown>;
+return {c, redis.call('PTTL', KEYS[2])}`,
+);
 
 export type CachedOutcome = 'counted' | 'address over budget' | 'stale';
 
@@ -65,13 +72,10 @@ export class RateLimit {
   ): Promise<void> {
     let result: [number, number];
     try {
-      result = (await (this.options.redis.eval as Eval)(
-        ADMIT,
-        2,
-        addressKey,
-        this.key(keyId),
-        this.windowMs,
-        giveBack ? '1' : '0',
+      result = (await ADMIT.run(
+        this.options.redis,
+        [addressKey, this.key(keyId)],
+        [this.windowMs, giveBack ? '1' : '0'],
       )) as [number, number];
     } catch (error) {
       request.log.warn({ err: error }, 'rate limit unavailable; letting the request through');
@@ -92,15 +96,10 @@ export class RateLimit {
     addressMax: number,
     epoch: string,
   ): Promise<{ outcome: CachedOutcome; count: number; ttlMs: number }> {
-    const [count, ttlMs] = (await (this.options.redis.eval as Eval)(
-      CACHED,
-      3,
-      addressKey,
-      this.key(keyId),
-      epochKey,
-      this.windowMs,
-      addressMax,
-      epoch,
+    const [count, ttlMs] = (await CACHED.run(
+      this.options.redis,
+      [addressKey, this.key(keyId), epochKey],
+      [this.windowMs, addressMax, epoch],
     )) as [number, number];
     if (count === -1) return { outcome: 'address over budget', count, ttlMs };
     if (count === -2) return { outcome: 'stale', count, ttlMs };

@@ -136,6 +136,15 @@ test('responses carry a request id (the caller’s when safe) and security heade
   assert.equal(mine.headers.get('access-control-allow-origin'), null);
   const unsafe = await call('GET', '/health', { headers: { 'x-request-id': 'bad id\twith tab' } });
   assert.match(unsafe.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  // Refusals and unknown routes carry the same headers as a success.
+  const anonymous = apiClient(api.url);
+  for (const refused of [await anonymous('GET', '/v1/videos'), await call('GET', '/no/such/route')]) {
+    assert.ok(refused.status === 401 || refused.status === 404, String(refused.status));
+    assert.equal(refused.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(refused.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains');
+    assert.match(refused.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    assert.match(refused.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  }
 });
 
 test('the OpenAPI document at /docs/json is generated from the validation schemas', async () => {
