@@ -1,6 +1,7 @@
 import type { StackConfig } from '../config.js';
 import { DEV_NODE_PORTS, devUrl } from '../dev/kind.js';
 import { poolMaxPerProcess } from '../planning/database.js';
+import { traceSampler } from '../planning/observability.js';
 import { workerScaling } from '../planning/scaling.js';
 import type { Tier } from '../tiers.js';
 import { vaultSecretFile } from '../vault-access.js';
@@ -39,6 +40,34 @@ export interface RuntimeEndpoints {
   /** S3 mode: the bucket, its region and the CDN's base URL. */
   readonly s3?: { bucket: string; region: string; cdnBaseUrl: string };
   readonly hasAnthropicKey: boolean;
+  /** The OTLP/HTTP endpoint of the collector the runtime sends its traces to. */
+  readonly otlpEndpoint: string;
+}
+
+/**
+ * The service name each process reports its spans under (OTEL_SERVICE_NAME, set per container so
+ * Jaeger shows the POST in the API and its stages in the worker).
+ */
+export function otelServiceName(role: 'api' | 'worker' | 'migrate'): string {
+  return `archibald-${role}`;
+}
+
+/**
+ * The runtime's OTEL_* variables (the OpenTelemetry SDK's standard names) shared by its
+ * processes: OTLP over HTTP to the collector, the tier's sampler, and the deployment on every span.
+ */
+export function otelEnvironment(
+  tier: Tier,
+  a: { endpoint: string; deployment: string },
+): Record<string, string> {
+  const sampler = traceSampler(tier);
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: a.endpoint,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_TRACES_SAMPLER: sampler.sampler,
+    ...(sampler.arg !== undefined ? { OTEL_TRACES_SAMPLER_ARG: sampler.arg } : {}),
+    OTEL_RESOURCE_ATTRIBUTES: `deployment.environment.name=${a.deployment},service.namespace=archibald`,
+  };
 }
 
 export function publicBaseUrl(cfg: StackConfig): string {
@@ -94,6 +123,7 @@ export function runtimeEnvironment(
     RATE_LIMIT_WINDOW_SECONDS: String(tier.api.rateLimitWindowSeconds),
     // The migration Job applies migrations before the API rolls; pods never race to migrate.
     MIGRATE_ON_START: 'false',
+    ...otelEnvironment(tier, { endpoint: e.otlpEndpoint, deployment: cfg.stack }),
   };
   if (e.databaseReaderHosts.length > 0) env.DATABASE_READ_URL = e.databaseReaderHosts.map(pg).join(',');
   if (e.redisCluster) env.REDIS_CLUSTER_NODES = e.redisEndpoint;
