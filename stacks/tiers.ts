@@ -141,6 +141,17 @@ export interface Tier {
     readonly scrapeIntervalSeconds: number;
     readonly alertmanagerReplicas: number;
   };
+  /**
+   * Containers of the services that run as containers beside the runtime on one box (the
+   * single-node deployment, deploy/compose/): Postgres, Redis and the monitoring processes.
+   */
+  readonly containers: {
+    readonly postgres: { readonly requests: PodResources; readonly limits: PodResources };
+    readonly redis: { readonly requests: PodResources; readonly limits: PodResources };
+    readonly prometheus: { readonly requests: PodResources; readonly limits: PodResources };
+    readonly alertmanager: { readonly requests: PodResources; readonly limits: PodResources };
+    readonly grafana: { readonly requests: PodResources; readonly limits: PodResources };
+  };
   readonly vault: {
     readonly ha: boolean;
     readonly replicas: number;
@@ -248,6 +259,13 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
       agent: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '250m', memory: '192Mi' } },
       loki: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
     },
+    containers: {
+      postgres: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
+      redis: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '512Mi' } },
+      prometheus: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '1Gi' } },
+      alertmanager: { requests: { cpu: '20m', memory: '32Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
+      grafana: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+    },
     vault: { ha: false, replicas: 1, storageGiB: 1 },
     storage: { localGiB: 20, noncurrentVersionDays: 7, accessLogRetentionDays: 7 },
     waf: { rateLimitPer5Min: 500 },
@@ -323,6 +341,13 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
       retentionDays: 7,
       agent: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '250m', memory: '192Mi' } },
       loki: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1000m', memory: '2Gi' } },
+    },
+    containers: {
+      postgres: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
+      redis: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '512Mi' } },
+      prometheus: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '1Gi' } },
+      alertmanager: { requests: { cpu: '20m', memory: '32Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
+      grafana: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
     },
     vault: { ha: true, replicas: 3, storageGiB: 10 },
     storage: { localGiB: 50, noncurrentVersionDays: 30, accessLogRetentionDays: 30 },
@@ -400,6 +425,13 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
       agent: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
       loki: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
     },
+    containers: {
+      postgres: { requests: { cpu: '1000m', memory: '2Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
+      redis: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1000m', memory: '2Gi' } },
+      prometheus: { requests: { cpu: '500m', memory: '2Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
+      alertmanager: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
+      grafana: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
+    },
     vault: { ha: true, replicas: 3, storageGiB: 20 },
     storage: { localGiB: 50, noncurrentVersionDays: 90, accessLogRetentionDays: 90 },
     waf: { rateLimitPer5Min: 2000 },
@@ -475,6 +507,13 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
       retentionDays: 30,
       agent: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
       loki: { requests: { cpu: '1000m', memory: '2Gi' }, limits: { cpu: '4000m', memory: '8Gi' } },
+    },
+    containers: {
+      postgres: { requests: { cpu: '1000m', memory: '2Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
+      redis: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1000m', memory: '2Gi' } },
+      prometheus: { requests: { cpu: '500m', memory: '2Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
+      alertmanager: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
+      grafana: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
     },
     vault: { ha: true, replicas: 5, storageGiB: 50 },
     storage: { localGiB: 200, noncurrentVersionDays: 180, accessLogRetentionDays: 365 },

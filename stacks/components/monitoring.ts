@@ -44,6 +44,11 @@ const GRAFANA_ADMIN_SECRET = 'grafana-admin';
 export const POSTGRES_EXPORTER_PORT = 9187;
 export const REDIS_EXPORTER_PORT = 9121;
 const EXPORTER_UID = 65534;
+/** The Postgres and Redis exporters' container (here and in the single-node deployment). */
+export const EXPORTER_RESOURCES = {
+  requests: { cpu: '20m', memory: '32Mi' },
+  limits: { cpu: '200m', memory: '128Mi' },
+} as const;
 
 export interface MonitoringArgs {
   readonly cfg: StackConfig;
@@ -422,10 +427,7 @@ export class Monitoring extends pulumi.ComponentResource {
       { metadata: { name: EXPORTER_SERVICE_ACCOUNT, namespace: ns, labels: appLabels('exporter') } },
       child,
     );
-    const exporterResources = containerResources({
-      requests: { cpu: '20m', memory: '32Mi' },
-      limits: { cpu: '200m', memory: '128Mi' },
-    });
+    const exporterResources = containerResources(EXPORTER_RESOURCES);
     const pod = (
       component: string,
       annotations: pulumi.Input<Record<string, string>>,

@@ -11,11 +11,11 @@ export const OTEL_LOGS_RELEASE = 'otel-logs';
 export const JAEGER_RELEASE = 'jaeger';
 export const LOKI_RELEASE = 'loki';
 export const OTLP_HTTP_PORT = 4318;
-const OTLP_GRPC_PORT = 4317;
+export const OTLP_GRPC_PORT = 4317;
 export const JAEGER_QUERY_PORT = 16686;
 export const LOKI_PORT = 3100;
 /** Where Jaeger's Badger store lives in its pod (the volume traceStorageGiB sizes). */
-const BADGER_DIR = '/badger';
+export const BADGER_DIR = '/badger';
 const JAEGER_DATA_CLAIM = 'jaeger-data';
 
 /** The in-cluster URLs the runtime, Grafana and the collectors use, in the given namespace. */
@@ -51,7 +51,7 @@ const UNUSED_COLLECTOR_PORTS = {
 
 /** The gateway collector: OTLP in from the runtime, batched out to Jaeger. */
 export function otelGatewayValues(tier: Tier, namespace: string): Record<string, unknown> {
-  const urls = observabilityUrls(namespace);
+  const traces = gatewayTraceExport(observabilityUrls(namespace).jaegerOtlpGrpc);
   return {
     fullnameOverride: OTEL_GATEWAY_RELEASE,
     mode: 'deployment',
@@ -64,17 +64,10 @@ export function otelGatewayValues(tier: Tier, namespace: string): Record<string,
     ports: UNUSED_COLLECTOR_PORTS,
     config: {
       ...UNUSED_COLLECTOR_DEFAULTS,
-      exporters: {
-        ...UNUSED_COLLECTOR_DEFAULTS.exporters,
-        'otlp/jaeger': { endpoint: urls.jaegerOtlpGrpc, tls: { insecure: true } },
-      },
+      exporters: { ...UNUSED_COLLECTOR_DEFAULTS.exporters, ...traces.exporters },
       service: {
         pipelines: {
-          traces: {
-            receivers: ['otlp'],
-            processors: ['memory_limiter', 'batch'],
-            exporters: ['otlp/jaeger'],
-          },
+          traces: traces.pipeline,
           metrics: null,
           logs: null,
         },
@@ -136,6 +129,59 @@ export function otelLogsValues(tier: Tier, namespace: string): Record<string, un
 }
 
 /**
+ * Jaeger v2's own configuration: OTLP in, Badger on BADGER_DIR with the tier's span TTL, the query
+ * UI and API, and the health endpoint the chart's probes and compose's health check ask.
+ */
+export function jaegerConfig(tier: Tier): Record<string, unknown> {
+  return {
+    service: {
+      extensions: ['jaeger_storage', 'jaeger_query', 'healthcheckv2'],
+      pipelines: {
+        traces: { receivers: ['otlp'], processors: ['batch'], exporters: ['jaeger_storage_exporter'] },
+      },
+    },
+    extensions: {
+      // The chart's probes ask for /status on 13133.
+      healthcheckv2: { use_v2: true, http: { endpoint: '0.0.0.0:13133' } },
+      jaeger_query: { storage: { traces: 'primary_store' } },
+      jaeger_storage: {
+        backends: {
+          primary_store: {
+            badger: {
+              directory_key: `${BADGER_DIR}/keys`,
+              directory_value: `${BADGER_DIR}/values`,
+              ephemeral: false,
+              ttl: { spans: traceRetention(tier) },
+            },
+          },
+        },
+      },
+    },
+    receivers: {
+      otlp: {
+        protocols: {
+          grpc: { endpoint: `0.0.0.0:${OTLP_GRPC_PORT}` },
+          http: { endpoint: `0.0.0.0:${OTLP_HTTP_PORT}` },
+        },
+      },
+    },
+    processors: { batch: {} },
+    exporters: { jaeger_storage_exporter: { trace_storage: 'primary_store' } },
+  };
+}
+
+/** The gateway's trace pipeline: batched OTLP out to Jaeger (gRPC, in-cluster or compose network). */
+export function gatewayTraceExport(jaegerOtlpGrpc: string): {
+  exporters: Record<string, unknown>;
+  pipeline: { receivers: string[]; processors: string[]; exporters: string[] };
+} {
+  return {
+    exporters: { 'otlp/jaeger': { endpoint: jaegerOtlpGrpc, tls: { insecure: true } } },
+    pipeline: { receivers: ['otlp'], processors: ['memory_limiter', 'batch'], exporters: ['otlp/jaeger'] },
+  };
+}
+
+/**
  * Jaeger v2 (one binary: OTLP in, query UI and API out) on Badger in its own volume, spans
  * dropped after the tier's retention. One replica: Badger is a local store, and the volume is
  * ReadWriteOnce (the chart's Recreate strategy frees it before the new pod starts).
@@ -150,41 +196,7 @@ export function jaegerValues(tier: Tier): Record<string, unknown> {
       extraVolumes: [{ name: 'data', persistentVolumeClaim: { claimName: JAEGER_DATA_CLAIM } }],
       extraVolumeMounts: [{ name: 'data', mountPath: BADGER_DIR }],
     },
-    userconfig: {
-      service: {
-        extensions: ['jaeger_storage', 'jaeger_query', 'healthcheckv2'],
-        pipelines: {
-          traces: { receivers: ['otlp'], processors: ['batch'], exporters: ['jaeger_storage_exporter'] },
-        },
-      },
-      extensions: {
-        // The chart's probes ask for /status on 13133.
-        healthcheckv2: { use_v2: true, http: { endpoint: '0.0.0.0:13133' } },
-        jaeger_query: { storage: { traces: 'primary_store' } },
-        jaeger_storage: {
-          backends: {
-            primary_store: {
-              badger: {
-                directory_key: `${BADGER_DIR}/keys`,
-                directory_value: `${BADGER_DIR}/values`,
-                ephemeral: false,
-                ttl: { spans: traceRetention(tier) },
-              },
-            },
-          },
-        },
-      },
-      receivers: {
-        otlp: {
-          protocols: {
-            grpc: { endpoint: `0.0.0.0:${OTLP_GRPC_PORT}` },
-            http: { endpoint: `0.0.0.0:${OTLP_HTTP_PORT}` },
-          },
-        },
-      },
-      processors: { batch: {} },
-      exporters: { jaeger_storage_exporter: { trace_storage: 'primary_store' } },
-    },
+    userconfig: jaegerConfig(tier),
   };
 }
 

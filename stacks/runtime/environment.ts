@@ -86,30 +86,18 @@ export function assetCacheMaxBytes(tier: Tier): number {
 }
 
 /**
- * The runtime's environment (the ConfigMap's data), with the names runtime/config/schema.ts reads.
- * Secrets are never values here: the *_FILE variables point at the files Vault Agent renders.
+ * What every deployment of the runtime sets the same way from the tier (the stacks' ConfigMap and
+ * the single-node compose file): listeners, the image's writable paths, sizes and limits.
  */
-export function runtimeEnvironment(
-  cfg: StackConfig,
-  tier: Tier,
-  e: RuntimeEndpoints,
-): Record<string, string> {
+export function processEnvironment(tier: Tier): Record<string, string> {
   const scaling = workerScaling(tier);
-  // node-postgres treats sslmode=require as verify-full against Node's public roots, which trust
-  // neither RDS nor CloudNativePG: verify the full chain and host against the CA that signed them.
-  const pg = (host: string): string =>
-    `postgres://${e.databaseUser}@${host}:5432/${e.databaseName}?sslmode=verify-full&sslrootcert=${POSTGRES_CA_FILE}`;
-  const env: Record<string, string> = {
+  return {
     PORT: String(API_PORT),
     HOST: '0.0.0.0',
     METRICS_PORT: String(WORKER_METRICS_PORT),
     API_METRICS_PORT: String(API_METRICS_PORT),
     LOG_LEVEL: tier.name === 'dev' ? 'debug' : 'info',
-    DATABASE_URL: pg(e.databaseHost),
-    DATABASE_PASSWORD_FILE: vaultSecretFile('databasePassword'),
     DATABASE_POOL_MAX: String(poolMaxPerProcess(tier)),
-    REDIS_PASSWORD_FILE: vaultSecretFile('redisPassword'),
-    REDIS_TLS: String(e.redisTls),
     QUEUE_PREFIX,
     WORKER_CONCURRENCY: String(scaling.concurrency),
     WORKER_SHUTDOWN_GRACE_SECONDS: String(tier.worker.shutdownGraceSeconds),
@@ -118,9 +106,31 @@ export function runtimeEnvironment(
     WORK_DIR: PATHS.work,
     ASSET_CACHE_DIR: PATHS.assetCache,
     ASSET_CACHE_MAX_BYTES: String(assetCacheMaxBytes(tier)),
-    PUBLIC_BASE_URL: publicBaseUrl(cfg),
     RATE_LIMIT_MAX: String(tier.api.rateLimitMax),
     RATE_LIMIT_WINDOW_SECONDS: String(tier.api.rateLimitWindowSeconds),
+  };
+}
+
+/**
+ * The runtime's environment (the ConfigMap's data), with the names runtime/config/schema.ts reads.
+ * Secrets are never values here: the *_FILE variables point at the files Vault Agent renders.
+ */
+export function runtimeEnvironment(
+  cfg: StackConfig,
+  tier: Tier,
+  e: RuntimeEndpoints,
+): Record<string, string> {
+  // node-postgres treats sslmode=require as verify-full against Node's public roots, which trust
+  // neither RDS nor CloudNativePG: verify the full chain and host against the CA that signed them.
+  const pg = (host: string): string =>
+    `postgres://${e.databaseUser}@${host}:5432/${e.databaseName}?sslmode=verify-full&sslrootcert=${POSTGRES_CA_FILE}`;
+  const env: Record<string, string> = {
+    ...processEnvironment(tier),
+    DATABASE_URL: pg(e.databaseHost),
+    DATABASE_PASSWORD_FILE: vaultSecretFile('databasePassword'),
+    REDIS_PASSWORD_FILE: vaultSecretFile('redisPassword'),
+    REDIS_TLS: String(e.redisTls),
+    PUBLIC_BASE_URL: publicBaseUrl(cfg),
     // The migration Job applies migrations before the API rolls; pods never race to migrate.
     MIGRATE_ON_START: 'false',
     ...otelEnvironment(tier, { endpoint: e.otlpEndpoint, deployment: cfg.stack }),
