@@ -17,7 +17,7 @@ import {
 } from '../../deploy/compose/render.js';
 import { configVariableNames } from '../../runtime/config/schema.js';
 import { runTool } from '../dashboards/run-tool.js';
-import { OTEL_VARIABLES_PENDING_RUNTIME_SCHEMA } from '../stacks/inventory.js';
+import { OTEL_VARIABLES_PENDING_RUNTIME_SCHEMA } from '../support/pending-otel-variables.js';
 import { loadWithRuntimeLoader } from '../stacks/runtime-config.js';
 
 interface Service {

@@ -12,20 +12,7 @@ import type { Tier } from '../../stacks/tiers.js';
 import { at, kubernetesObject, ofType, one } from './harness.js';
 import type { Evaluation, RegisteredResource } from './harness.js';
 import { loadWithRuntimeLoader } from './runtime-config.js';
-
-/**
- * The standard OTEL_* variables the stacks pass for the runtime's OpenTelemetry SDK (issue 14),
- * which runtime/config/schema.ts does not list yet: the tracing change adds them there. Remove
- * this list when it merges, so every name is checked against the schema again.
- */
-export const OTEL_VARIABLES_PENDING_RUNTIME_SCHEMA: readonly string[] = [
-  'OTEL_EXPORTER_OTLP_ENDPOINT',
-  'OTEL_EXPORTER_OTLP_PROTOCOL',
-  'OTEL_SERVICE_NAME',
-  'OTEL_TRACES_SAMPLER',
-  'OTEL_TRACES_SAMPLER_ARG',
-  'OTEL_RESOURCE_ATTRIBUTES',
-];
+import { OTEL_VARIABLES_PENDING_RUNTIME_SCHEMA } from '../support/pending-otel-variables.js';
 
 export function container(r: RegisteredResource, path = 'spec.template.spec'): Record<string, unknown> {
   const containers = at(r.inputs, `${path}.containers`) as Record<string, unknown>[];
