@@ -585,15 +585,15 @@ export const PINNED = {
    */
   otelCollectorRepository: 'otel/opentelemetry-collector-contrib',
   /**
-   * Images of the single-node deployment (deploy/compose/), the versions the pinned charts run:
-   * collector 0.158.0 (chart 0.170.0), Jaeger 2.19.0 (4.11.1), Loki 3.4.2 (6.29.0), and
-   * kube-prometheus-stack 88.5.3's Prometheus v3.14.0 and Alertmanager v0.34.0; Grafana 12.
+   * Images of the single-node deployment (deploy/compose/), the versions the stacks run: Postgres
+   * 16.8 (as cnpgPostgresImage), collector 0.158.0 (chart 0.170.0), Jaeger 2.19.0 (4.11.1),
+   * kube-prometheus-stack 88.5.3's Prometheus v3.14.0 and Alertmanager v0.34.0. Grafana is pinned
+   * here alone: its subchart's values (and so its default tag) are not in ../shared.
    */
   singleNodeImages: {
     postgres: 'postgres:16.8-bookworm',
     otelCollector: 'otel/opentelemetry-collector-contrib:0.158.0',
     jaeger: 'jaegertracing/jaeger:2.19.0',
-    loki: 'grafana/loki:3.4.2',
     prometheus: 'prom/prometheus:v3.14.0',
     alertmanager: 'prom/alertmanager:v0.34.0',
     grafana: 'grafana/grafana:12.3.0',
