@@ -29,9 +29,38 @@ export function buildAlertmanagerConfig(receivers: AlertReceivers): object {
     throw new Error('slackWebhookUrl is not a URL');
   }
   if (webhook.protocol !== 'https:') throw new Error('slackWebhookUrl must be an https URL');
+  return routedConfig(
+    { routing_key: receivers.pagerDutyRoutingKey },
+    { api_url: receivers.slackWebhookUrl },
+    receivers.slackChannel,
+  );
+}
 
+/** Receiver secrets as files Alertmanager reads itself (the single-node deployment's secrets). */
+export interface AlertReceiverFiles {
+  pagerDutyRoutingKeyFile: string;
+  slackWebhookUrlFile: string;
+  slackChannel?: string;
+}
+
+/** The same routing with the receivers' secrets read from files: the config holds no secret. */
+export function buildAlertmanagerConfigFromFiles(files: AlertReceiverFiles): object {
+  requireValue(files.pagerDutyRoutingKeyFile, 'pagerDutyRoutingKeyFile');
+  requireValue(files.slackWebhookUrlFile, 'slackWebhookUrlFile');
+  return routedConfig(
+    { routing_key_file: files.pagerDutyRoutingKeyFile },
+    { api_url_file: files.slackWebhookUrlFile },
+    files.slackChannel,
+  );
+}
+
+function routedConfig(
+  pagerDutyKey: Record<string, string>,
+  slackUrl: Record<string, string>,
+  slackChannel: string | undefined,
+): object {
   const slack: Record<string, unknown> = {
-    api_url: receivers.slackWebhookUrl,
+    ...slackUrl,
     send_resolved: true,
     title: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.severity }})',
     text: [
@@ -41,7 +70,7 @@ export function buildAlertmanagerConfig(receivers: AlertReceivers): object {
       '{{ end }}',
     ].join('\n'),
   };
-  if (receivers.slackChannel) slack.channel = receivers.slackChannel;
+  if (slackChannel) slack.channel = slackChannel;
 
   return {
     route: {
@@ -73,7 +102,7 @@ export function buildAlertmanagerConfig(receivers: AlertReceivers): object {
         name: PAGER_RECEIVER,
         pagerduty_configs: [
           {
-            routing_key: receivers.pagerDutyRoutingKey,
+            ...pagerDutyKey,
             send_resolved: true,
             severity: '{{ .CommonLabels.severity }}',
             description: '{{ .CommonLabels.alertname }}: {{ .CommonAnnotations.summary }}',

@@ -10,8 +10,13 @@ import { dataStoresDashboard } from './boards/data-stores.js';
 import { overviewDashboard } from './boards/overview.js';
 import { pipelineDashboard } from './boards/pipeline.js';
 
-export { buildAlertmanagerConfig, CHAT_RECEIVER, PAGER_RECEIVER } from './alertmanager.js';
-export type { AlertReceivers } from './alertmanager.js';
+export {
+  buildAlertmanagerConfig,
+  buildAlertmanagerConfigFromFiles,
+  CHAT_RECEIVER,
+  PAGER_RECEIVER,
+} from './alertmanager.js';
+export type { AlertReceiverFiles, AlertReceivers } from './alertmanager.js';
 export { buildRuleGroups, DEFAULT_RUNBOOK_BASE_URL, alertNames } from './rules/index.js';
 export type { RuleGroupOptions } from './rules/index.js';
 export type { RuleGroup, AlertRule, RecordingRule } from './rules/types.js';

@@ -39,6 +39,11 @@ export interface QuerySpec {
   expr: string;
   /** Grafana legend format, such as `{{stage}}`. */
   legend?: string;
+  /**
+   * Show the histogram's exemplars: each dot links to its trace in Jaeger through the Prometheus
+   * datasource's exemplarTraceIdDestinations (dashboards/datasources.ts).
+   */
+  exemplars?: boolean;
 }
 
 export interface Threshold {
@@ -113,6 +118,7 @@ function buildPanel(spec: PanelSpec, id: number): StatPanelBuilder | TimeseriesP
   spec.queries.forEach((q, i) => {
     const query = new DataqueryBuilder().expr(q.expr).refId(refId(i)).datasource(datasourceRef);
     if (q.legend) query.legendFormat(q.legend);
+    if (q.exemplars) query.exemplar(true);
     panel.withTarget(query);
   });
   if (panel instanceof StatPanelBuilder) {

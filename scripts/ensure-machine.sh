@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian machine to what the demo and the tests need: npm packages from the lockfile,
-# ffmpeg/ffprobe (with flite), promtool and amtool, and local PostgreSQL and Redis running.
+# ffmpeg/ffprobe (with flite), promtool, amtool and docker-compose, and local PostgreSQL and Redis running.
 # Idempotent: it only installs or starts what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,8 @@ missing=()
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v amtool >/dev/null || missing+=(prometheus-alertmanager)
+# The single-node compose file is validated with `docker-compose config` (no daemon needed).
+command -v docker-compose >/dev/null || missing+=(docker-compose)
 # The pod contract tests: private CAs, and network/mount namespaces for the stand-in services.
 command -v openssl >/dev/null || missing+=(openssl)
 command -v ip >/dev/null || missing+=(iproute2)

@@ -13,8 +13,9 @@ import { Cluster } from './components/cluster.js';
 import { CNPG_CLUSTER, Database, DATABASE_NAME, DATABASE_USER } from './components/database.js';
 import { MetricsServer } from './components/metrics-server.js';
 import { LoadBalancerController } from './components/load-balancer-controller.js';
-import { Monitoring } from './components/monitoring.js';
+import { MONITORING_NAMESPACE, Monitoring } from './components/monitoring.js';
 import { Network } from './components/network.js';
+import { Observability } from './components/observability.js';
 import { NodeAutoscaler } from './components/node-autoscaler.js';
 import { Runtime } from './components/runtime.js';
 import { Secrets } from './components/secrets.js';
@@ -117,6 +118,13 @@ export default async function main(): Promise<Record<string, unknown>> {
     { providers },
   );
 
+  // Traces and logs live beside Prometheus and Grafana, whose datasources point at them.
+  const observability = new Observability(
+    'observability',
+    { tier, namespace: monitoring.namespace, namespaceName: MONITORING_NAMESPACE },
+    { providers },
+  );
+
   // Pods read their secrets through Vault Agent: until Vault is configured (HA before `vault
   // operator init`) they could never start, and `pulumi up` would wait on them until it failed.
   if (vault.configured) {
@@ -133,6 +141,7 @@ export default async function main(): Promise<Record<string, unknown>> {
           redisTls: cache.tls,
           ...(bucket && cdnBaseUrl ? { s3: { bucket, region: cfg.region, cdnBaseUrl } } : {}),
           hasAnthropicKey: secrets.anthropicApiKey !== undefined,
+          otlpEndpoint: observability.otlpEndpoint,
         })),
       prometheusUrl: monitoring.prometheusUrl,
       vaultReady: vault.ready,
@@ -179,6 +188,7 @@ export default async function main(): Promise<Record<string, unknown>> {
     grafanaUrl: monitoring.grafanaUrl,
     grafanaCertificateValidation: monitoring.grafanaCertificateValidation,
     grafanaAdminPassword: monitoring.grafanaAdminPassword,
+    otlpEndpoint: observability.otlpEndpoint,
     dbPrimaryEndpoint: database.primaryHost,
     dbReaderEndpoints: database.readerHosts,
     redisConfigurationEndpoint: cache.endpoint,

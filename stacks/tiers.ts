@@ -106,6 +106,33 @@ export interface Tier {
     readonly copyToDrRegion: boolean;
     readonly vaultSnapshotSchedule: string;
   };
+  /**
+   * Traces: the runtime's OTLP goes to a collector gateway (stacks/components/observability.ts),
+   * which sends it to Jaeger. The expected span rate sizes Jaeger's volume like activeSeries sizes
+   * Prometheus' (stacks/planning/observability.ts).
+   */
+  readonly tracing: {
+    /**
+     * Share of new traces kept (root spans; children follow their parent's decision). 1 samples
+     * everything (parentbased_always_on); below 1, parentbased_traceidratio with this argument.
+     */
+    readonly sampleRatio: number;
+    /** Spans per second the runtime emits at the tier's full concurrency, before sampling. */
+    readonly spansPerSecond: number;
+    readonly retentionHours: number;
+    readonly collectorReplicas: number;
+    readonly collector: { readonly requests: PodResources; readonly limits: PodResources };
+    readonly jaeger: { readonly requests: PodResources; readonly limits: PodResources };
+  };
+  /** Logs: a collector per node tails the pods' JSON logs into Loki (one binary, filesystem). */
+  readonly logs: {
+    /** Log bytes per second all runtime pods write at the tier's full concurrency. */
+    readonly bytesPerSecond: number;
+    readonly retentionDays: number;
+    /** The per-node collector (DaemonSet): its limits bound what tailing costs each node. */
+    readonly agent: { readonly requests: PodResources; readonly limits: PodResources };
+    readonly loki: { readonly requests: PodResources; readonly limits: PodResources };
+  };
   readonly monitoring: {
     readonly prometheusRetentionDays: number;
     readonly prometheusReplicas: number;
@@ -113,6 +140,17 @@ export interface Tier {
     readonly activeSeries: number;
     readonly scrapeIntervalSeconds: number;
     readonly alertmanagerReplicas: number;
+  };
+  /**
+   * Containers of the services that run as containers beside the runtime on one box (the
+   * single-node deployment, deploy/compose/): Postgres, Redis and the monitoring processes.
+   */
+  readonly containers: {
+    readonly postgres: { readonly requests: PodResources; readonly limits: PodResources };
+    readonly redis: { readonly requests: PodResources; readonly limits: PodResources };
+    readonly prometheus: { readonly requests: PodResources; readonly limits: PodResources };
+    readonly alertmanager: { readonly requests: PodResources; readonly limits: PodResources };
+    readonly grafana: { readonly requests: PodResources; readonly limits: PodResources };
   };
   readonly vault: {
     readonly ha: boolean;
@@ -207,6 +245,27 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
       scrapeIntervalSeconds: 30,
       alertmanagerReplicas: 1,
     },
+    tracing: {
+      sampleRatio: 1,
+      spansPerSecond: 50,
+      retentionHours: 24,
+      collectorReplicas: 1,
+      collector: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+      jaeger: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+    },
+    logs: {
+      bytesPerSecond: 20_000,
+      retentionDays: 3,
+      agent: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '250m', memory: '192Mi' } },
+      loki: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
+    },
+    containers: {
+      postgres: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
+      redis: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '512Mi' } },
+      prometheus: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '1Gi' } },
+      alertmanager: { requests: { cpu: '20m', memory: '32Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
+      grafana: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+    },
     vault: { ha: false, replicas: 1, storageGiB: 1 },
     storage: { localGiB: 20, noncurrentVersionDays: 7, accessLogRetentionDays: 7 },
     waf: { rateLimitPer5Min: 500 },
@@ -268,6 +327,27 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
       activeSeries: 150_000,
       scrapeIntervalSeconds: 30,
       alertmanagerReplicas: 1,
+    },
+    tracing: {
+      sampleRatio: 0.5,
+      spansPerSecond: 150,
+      retentionHours: 72,
+      collectorReplicas: 2,
+      collector: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '512Mi' } },
+      jaeger: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
+    },
+    logs: {
+      bytesPerSecond: 60_000,
+      retentionDays: 7,
+      agent: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '250m', memory: '192Mi' } },
+      loki: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1000m', memory: '2Gi' } },
+    },
+    containers: {
+      postgres: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
+      redis: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '512Mi' } },
+      prometheus: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '1Gi' } },
+      alertmanager: { requests: { cpu: '20m', memory: '32Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
+      grafana: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
     },
     vault: { ha: true, replicas: 3, storageGiB: 10 },
     storage: { localGiB: 50, noncurrentVersionDays: 30, accessLogRetentionDays: 30 },
@@ -331,6 +411,27 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
       scrapeIntervalSeconds: 30,
       alertmanagerReplicas: 3,
     },
+    tracing: {
+      sampleRatio: 0.1,
+      spansPerSecond: 500,
+      retentionHours: 168,
+      collectorReplicas: 2,
+      collector: { requests: { cpu: '200m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
+      jaeger: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1000m', memory: '2Gi' } },
+    },
+    logs: {
+      bytesPerSecond: 200_000,
+      retentionDays: 14,
+      agent: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+      loki: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
+    },
+    containers: {
+      postgres: { requests: { cpu: '1000m', memory: '2Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
+      redis: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1000m', memory: '2Gi' } },
+      prometheus: { requests: { cpu: '500m', memory: '2Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
+      alertmanager: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
+      grafana: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
+    },
     vault: { ha: true, replicas: 3, storageGiB: 20 },
     storage: { localGiB: 50, noncurrentVersionDays: 90, accessLogRetentionDays: 90 },
     waf: { rateLimitPer5Min: 2000 },
@@ -393,6 +494,27 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
       scrapeIntervalSeconds: 30,
       alertmanagerReplicas: 3,
     },
+    tracing: {
+      sampleRatio: 0.05,
+      spansPerSecond: 1_000,
+      retentionHours: 168,
+      collectorReplicas: 3,
+      collector: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '2000m', memory: '2Gi' } },
+      jaeger: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
+    },
+    logs: {
+      bytesPerSecond: 400_000,
+      retentionDays: 30,
+      agent: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+      loki: { requests: { cpu: '1000m', memory: '2Gi' }, limits: { cpu: '4000m', memory: '8Gi' } },
+    },
+    containers: {
+      postgres: { requests: { cpu: '1000m', memory: '2Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
+      redis: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1000m', memory: '2Gi' } },
+      prometheus: { requests: { cpu: '500m', memory: '2Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
+      alertmanager: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
+      grafana: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
+    },
     vault: { ha: true, replicas: 5, storageGiB: 50 },
     storage: { localGiB: 200, noncurrentVersionDays: 180, accessLogRetentionDays: 365 },
     waf: { rateLimitPer5Min: 5000 },
@@ -434,6 +556,15 @@ export const PINNED = {
       chart: 'metrics-server',
       version: '3.13.1',
     },
+    openTelemetryCollector: {
+      repo: 'https://open-telemetry.github.io/opentelemetry-helm-charts',
+      chart: 'opentelemetry-collector',
+      version: '0.170.0',
+    },
+    jaeger: { repo: 'https://jaegertracing.github.io/helm-charts', chart: 'jaeger', version: '4.11.1' },
+    // Loki 3.4.2. The chart's values are not in ../shared: the stacks set few of them (see
+    // lokiValues in stacks/components/observability.ts).
+    loki: { repo: 'https://grafana.github.io/helm-charts', chart: 'loki', version: '6.29.0' },
     awsLoadBalancerController: {
       repo: 'https://aws.github.io/eks-charts',
       chart: 'aws-load-balancer-controller',
@@ -448,6 +579,25 @@ export const PINNED = {
   vaultImage: 'hashicorp/vault:2.0.4',
   awsCliImage: 'amazon/aws-cli:2.31.8',
   postgresExporterImage: 'quay.io/prometheuscommunity/postgres-exporter:v0.18.1',
+  /**
+   * The collector distribution with the filelog receiver and the transform processor; the chart
+   * has no default repository, and its tag defaults to the chart's appVersion (0.158.0).
+   */
+  otelCollectorRepository: 'otel/opentelemetry-collector-contrib',
+  /**
+   * Images of the single-node deployment (deploy/compose/), the versions the stacks run: Postgres
+   * 16.8 (as cnpgPostgresImage), collector 0.158.0 (chart 0.170.0), Jaeger 2.19.0 (4.11.1),
+   * kube-prometheus-stack 88.5.3's Prometheus v3.14.0 and Alertmanager v0.34.0. Grafana is pinned
+   * here alone: its subchart's values (and so its default tag) are not in ../shared.
+   */
+  singleNodeImages: {
+    postgres: 'postgres:16.8-bookworm',
+    otelCollector: 'otel/opentelemetry-collector-contrib:0.158.0',
+    jaeger: 'jaegertracing/jaeger:2.19.0',
+    prometheus: 'prom/prometheus:v3.14.0',
+    alertmanager: 'prom/alertmanager:v0.34.0',
+    grafana: 'grafana/grafana:12.3.0',
+  },
   redisExporterImage: 'oliver006/redis_exporter:v1.80.1',
   cnpgPostgresImage: 'ghcr.io/cloudnative-pg/postgresql:16.8-bookworm',
   /** Dev's in-cluster S3-compatible store for CloudNativePG's WAL archive and base backups. */

@@ -48,7 +48,7 @@ export const apiDashboard: DashboardSpec = {
       width: 12,
       queries: [
         { expr: quantile(0.5, 'le', latencyRequests), legend: 'p50' },
-        { expr: quantile(0.95, 'le', latencyRequests), legend: 'p95' },
+        { expr: quantile(0.95, 'le', latencyRequests), legend: 'p95', exemplars: true },
         { expr: quantile(0.99, 'le', latencyRequests), legend: 'p99' },
       ],
     },
@@ -89,7 +89,7 @@ export const apiDashboard: DashboardSpec = {
       unit: 's',
       thresholds: [{ value: apiSlo.latencyThresholdSeconds, color: 'red' }],
       width: 24,
-      queries: [{ expr: quantile(0.95, 'route, le'), legend: '{{route}}' }],
+      queries: [{ expr: quantile(0.95, 'route, le'), legend: '{{route}}', exemplars: true }],
     },
     {
       kind: 'timeseries',

@@ -52,6 +52,7 @@ export const pipelineDashboard: DashboardSpec = {
         {
           expr: `histogram_quantile(0.95, sum by (stage, le) (rate(${stage}_bucket{${ns}}[$__rate_interval])))`,
           legend: '{{stage}}',
+          exemplars: true,
         },
       ],
     },
@@ -137,6 +138,7 @@ sum(rate(${m.videoLength.name}_sum{${ns}}[$__rate_interval]))`,
         {
           expr: `histogram_quantile(0.95, sum by (le) (rate(${render}_bucket{${ns}}[$__rate_interval])))`,
           legend: 'p95',
+          exemplars: true,
         },
       ],
     },

@@ -5,6 +5,7 @@ import * as corev1 from '@pulumi/kubernetes/core/v1/index.js';
 import { RandomPassword } from '@pulumi/random/randomPassword.js';
 import { stringify } from 'yaml';
 import { buildAlertmanagerConfig, buildDashboards, buildRuleGroups } from '../../dashboards/index.js';
+import { exemplarTraceIdDestination, traceAndLogDatasources } from '../../dashboards/datasources.js';
 import { publicCertificate } from '../certificates.js';
 import type { ValidationRecord } from '../certificates.js';
 import type { StackConfig } from '../config.js';
@@ -27,6 +28,7 @@ import {
 } from '../vault-access.js';
 import { albIngressAnnotations } from './load-balancer-controller.js';
 import type { LoadBalancerController } from './load-balancer-controller.js';
+import { observabilityUrls } from './observability.js';
 
 export const MONITORING_NAMESPACE = 'monitoring';
 /** Helm release name; with fullnameOverride it fixes every object name the stacks refer to. */
@@ -42,6 +44,11 @@ const GRAFANA_ADMIN_SECRET = 'grafana-admin';
 export const POSTGRES_EXPORTER_PORT = 9187;
 export const REDIS_EXPORTER_PORT = 9121;
 const EXPORTER_UID = 65534;
+/** The Postgres and Redis exporters' container (here and in the single-node deployment). */
+export const EXPORTER_RESOURCES = {
+  requests: { cpu: '20m', memory: '32Mi' },
+  limits: { cpu: '200m', memory: '128Mi' },
+} as const;
 
 export interface MonitoringArgs {
   readonly cfg: StackConfig;
@@ -117,6 +124,8 @@ export function kubePrometheusStackValues(a: {
         scrapeInterval,
         retention: `${tier.monitoring.prometheusRetentionDays}d`,
         retentionSize: prometheusRetentionSize(tier),
+        // Keeps the trace ids the runtime's histograms carry, so a slow point links to its trace.
+        enableFeatures: ['exemplar-storage'],
         storageSpec: {
           volumeClaimTemplate: {
             spec: {
@@ -153,7 +162,14 @@ export function kubePrometheusStackValues(a: {
         ? { service: { type: 'NodePort', nodePort: a.grafana.nodePort } }
         : {}),
       'grafana.ini': { server: { root_url: grafanaPublicUrl(cfg) } },
+      // Jaeger and Loki beside the chart's own Prometheus and Alertmanager datasources, and the
+      // Prometheus datasource's exemplars linked to their traces (dashboards/datasources.ts).
+      additionalDataSources: traceAndLogDatasources({
+        jaeger: observabilityUrls(MONITORING_NAMESPACE).jaegerQuery,
+        loki: observabilityUrls(MONITORING_NAMESPACE).loki,
+      }),
       sidecar: {
+        datasources: { exemplarTraceIdDestinations: exemplarTraceIdDestination() },
         dashboards: {
           enabled: true,
           label: DASHBOARD_LABEL,
@@ -176,6 +192,8 @@ export function kubePrometheusStackValues(a: {
 export class Monitoring extends pulumi.ComponentResource {
   readonly grafanaUrl: pulumi.Output<string>;
   readonly grafanaAdminPassword: pulumi.Output<string>;
+  /** The monitoring namespace, for what runs beside Prometheus and Grafana (Observability). */
+  readonly namespace: pulumi.Output<string>;
   /** EKS: the DNS records that validate Grafana's ACM certificate. */
   readonly grafanaCertificateValidation: pulumi.Output<ValidationRecord[]> | undefined;
   readonly prometheusUrl = PROMETHEUS_URL;
@@ -186,6 +204,7 @@ export class Monitoring extends pulumi.ComponentResource {
     const child = { parent: this };
     const namespace = new corev1.Namespace(`${name}-ns`, { metadata: { name: MONITORING_NAMESPACE } }, child);
     const ns = namespace.metadata.name;
+    this.namespace = ns;
 
     const adminPassword = new RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, child);
     this.grafanaAdminPassword = pulumi.secret(adminPassword.result);
@@ -408,10 +427,7 @@ export class Monitoring extends pulumi.ComponentResource {
       { metadata: { name: EXPORTER_SERVICE_ACCOUNT, namespace: ns, labels: appLabels('exporter') } },
       child,
     );
-    const exporterResources = containerResources({
-      requests: { cpu: '20m', memory: '32Mi' },
-      limits: { cpu: '200m', memory: '128Mi' },
-    });
+    const exporterResources = containerResources(EXPORTER_RESOURCES);
     const pod = (
       component: string,
       annotations: pulumi.Input<Record<string, string>>,

@@ -25,6 +25,7 @@ import {
   PATHS,
   POSTGRES_CA_DIR,
   WORKER_METRICS_PORT,
+  otelServiceName,
   publicBaseUrl,
   runtimeEnvironment,
 } from '../runtime/environment.js';
@@ -41,7 +42,8 @@ import type { Cluster } from './cluster.js';
 import { CNPG_CLUSTER } from './database.js';
 import { READINESS_GATE_LABEL, albIngressAnnotations } from './load-balancer-controller.js';
 import type { LoadBalancerController } from './load-balancer-controller.js';
-import { POSTGRES_EXPORTER_PORT, REDIS_EXPORTER_PORT } from './monitoring.js';
+import { MONITORING_NAMESPACE, POSTGRES_EXPORTER_PORT, REDIS_EXPORTER_PORT } from './monitoring.js';
+import { OTLP_HTTP_PORT } from './observability.js';
 
 export interface RuntimeArgs {
   readonly cfg: StackConfig;
@@ -286,7 +288,7 @@ export class Runtime extends pulumi.ComponentResource {
     );
 
     const podSpec = (
-      role: string,
+      role: 'api' | 'worker' | 'migrate',
       container: k8sInput.core.v1.Container,
       extra: Partial<k8sInput.core.v1.PodSpec> = {},
     ): k8sInput.core.v1.PodSpec =>
@@ -297,6 +299,7 @@ export class Runtime extends pulumi.ComponentResource {
         containers: [
           hardenedContainer({
             envFrom: [{ configMapRef: { name: config.metadata.name } }],
+            env: [{ name: 'OTEL_SERVICE_NAME', value: otelServiceName(role) }],
             volumeMounts,
             ...container,
           }),
@@ -683,7 +686,7 @@ export class Runtime extends pulumi.ComponentResource {
       policyTypes: ['Ingress'],
       ingress: [
         {
-          from: [{ namespaceSelector: nsSelector('monitoring') }],
+          from: [{ namespaceSelector: nsSelector(MONITORING_NAMESPACE) }],
           ports: [
             { protocol: 'TCP', port: API_METRICS_PORT },
             { protocol: 'TCP', port: WORKER_METRICS_PORT },
@@ -719,6 +722,17 @@ export class Runtime extends pulumi.ComponentResource {
             { protocol: 'TCP', port: 5432 },
             { protocol: 'TCP', port: 6379 },
           ],
+        },
+      ],
+    });
+    policy('runtime-to-otel-collector', {
+      podSelector: roles('api', 'worker', 'migrate'),
+      policyTypes: ['Egress'],
+      // Spans go to the gateway collector's OTLP/HTTP port in the monitoring namespace.
+      egress: [
+        {
+          to: [{ namespaceSelector: nsSelector(MONITORING_NAMESPACE) }],
+          ports: [{ protocol: 'TCP', port: OTLP_HTTP_PORT }],
         },
       ],
     });

@@ -523,6 +523,7 @@ export const COMPONENT_TYPES = new Set([
   'archibald:cache:Cache',
   'archibald:database:Database',
   'archibald:monitoring:Monitoring',
+  'archibald:observability:Observability',
   'archibald:secrets:Secrets',
   'archibald:cdn:Cdn',
   'archibald:backups:Backups',

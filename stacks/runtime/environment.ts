@@ -1,6 +1,7 @@
 import type { StackConfig } from '../config.js';
 import { DEV_NODE_PORTS, devUrl } from '../dev/kind.js';
 import { poolMaxPerProcess } from '../planning/database.js';
+import { traceSampler } from '../planning/observability.js';
 import { workerScaling } from '../planning/scaling.js';
 import type { Tier } from '../tiers.js';
 import { vaultSecretFile } from '../vault-access.js';
@@ -39,6 +40,34 @@ export interface RuntimeEndpoints {
   /** S3 mode: the bucket, its region and the CDN's base URL. */
   readonly s3?: { bucket: string; region: string; cdnBaseUrl: string };
   readonly hasAnthropicKey: boolean;
+  /** The OTLP/HTTP endpoint of the collector the runtime sends its traces to. */
+  readonly otlpEndpoint: string;
+}
+
+/**
+ * The service name each process reports its spans under (OTEL_SERVICE_NAME, set per container so
+ * Jaeger shows the POST in the API and its stages in the worker).
+ */
+export function otelServiceName(role: 'api' | 'worker' | 'migrate'): string {
+  return `archibald-${role}`;
+}
+
+/**
+ * The runtime's OTEL_* variables (the OpenTelemetry SDK's standard names) shared by its
+ * processes: OTLP over HTTP to the collector, the tier's sampler, and the deployment on every span.
+ */
+export function otelEnvironment(
+  tier: Tier,
+  a: { endpoint: string; deployment: string },
+): Record<string, string> {
+  const sampler = traceSampler(tier);
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: a.endpoint,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_TRACES_SAMPLER: sampler.sampler,
+    ...(sampler.arg !== undefined ? { OTEL_TRACES_SAMPLER_ARG: sampler.arg } : {}),
+    OTEL_RESOURCE_ATTRIBUTES: `deployment.environment.name=${a.deployment},service.namespace=archibald`,
+  };
 }
 
 export function publicBaseUrl(cfg: StackConfig): string {
@@ -57,30 +86,18 @@ export function assetCacheMaxBytes(tier: Tier): number {
 }
 
 /**
- * The runtime's environment (the ConfigMap's data), with the names runtime/config/schema.ts reads.
- * Secrets are never values here: the *_FILE variables point at the files Vault Agent renders.
+ * What every deployment of the runtime sets the same way from the tier (the stacks' ConfigMap and
+ * the single-node compose file): listeners, the image's writable paths, sizes and limits.
  */
-export function runtimeEnvironment(
-  cfg: StackConfig,
-  tier: Tier,
-  e: RuntimeEndpoints,
-): Record<string, string> {
+export function processEnvironment(tier: Tier): Record<string, string> {
   const scaling = workerScaling(tier);
-  // node-postgres treats sslmode=require as verify-full against Node's public roots, which trust
-  // neither RDS nor CloudNativePG: verify the full chain and host against the CA that signed them.
-  const pg = (host: string): string =>
-    `postgres://${e.databaseUser}@${host}:5432/${e.databaseName}?sslmode=verify-full&sslrootcert=${POSTGRES_CA_FILE}`;
-  const env: Record<string, string> = {
+  return {
     PORT: String(API_PORT),
     HOST: '0.0.0.0',
     METRICS_PORT: String(WORKER_METRICS_PORT),
     API_METRICS_PORT: String(API_METRICS_PORT),
     LOG_LEVEL: tier.name === 'dev' ? 'debug' : 'info',
-    DATABASE_URL: pg(e.databaseHost),
-    DATABASE_PASSWORD_FILE: vaultSecretFile('databasePassword'),
     DATABASE_POOL_MAX: String(poolMaxPerProcess(tier)),
-    REDIS_PASSWORD_FILE: vaultSecretFile('redisPassword'),
-    REDIS_TLS: String(e.redisTls),
     QUEUE_PREFIX,
     WORKER_CONCURRENCY: String(scaling.concurrency),
     WORKER_SHUTDOWN_GRACE_SECONDS: String(tier.worker.shutdownGraceSeconds),
@@ -89,11 +106,34 @@ export function runtimeEnvironment(
     WORK_DIR: PATHS.work,
     ASSET_CACHE_DIR: PATHS.assetCache,
     ASSET_CACHE_MAX_BYTES: String(assetCacheMaxBytes(tier)),
-    PUBLIC_BASE_URL: publicBaseUrl(cfg),
     RATE_LIMIT_MAX: String(tier.api.rateLimitMax),
     RATE_LIMIT_WINDOW_SECONDS: String(tier.api.rateLimitWindowSeconds),
+  };
+}
+
+/**
+ * The runtime's environment (the ConfigMap's data), with the names runtime/config/schema.ts reads.
+ * Secrets are never values here: the *_FILE variables point at the files Vault Agent renders.
+ */
+export function runtimeEnvironment(
+  cfg: StackConfig,
+  tier: Tier,
+  e: RuntimeEndpoints,
+): Record<string, string> {
+  // node-postgres treats sslmode=require as verify-full against Node's public roots, which trust
+  // neither RDS nor CloudNativePG: verify the full chain and host against the CA that signed them.
+  const pg = (host: string): string =>
+    `postgres://${e.databaseUser}@${host}:5432/${e.databaseName}?sslmode=verify-full&sslrootcert=${POSTGRES_CA_FILE}`;
+  const env: Record<string, string> = {
+    ...processEnvironment(tier),
+    DATABASE_URL: pg(e.databaseHost),
+    DATABASE_PASSWORD_FILE: vaultSecretFile('databasePassword'),
+    REDIS_PASSWORD_FILE: vaultSecretFile('redisPassword'),
+    REDIS_TLS: String(e.redisTls),
+    PUBLIC_BASE_URL: publicBaseUrl(cfg),
     // The migration Job applies migrations before the API rolls; pods never race to migrate.
     MIGRATE_ON_START: 'false',
+    ...otelEnvironment(tier, { endpoint: e.otlpEndpoint, deployment: cfg.stack }),
   };
   if (e.databaseReaderHosts.length > 0) env.DATABASE_READ_URL = e.databaseReaderHosts.map(pg).join(',');
   if (e.redisCluster) env.REDIS_CLUSTER_NODES = e.redisEndpoint;

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { probeResource } from './harness.js';
 import type { RegisteredResource } from './harness.js';
 import {
+  coalesceValues,
   chartsSkip,
   crdsSkip,
   loadCrdValidators,
@@ -26,6 +27,30 @@ test('a Helm value typo is reported with its path; free-form maps stay open', { 
 
 test("a value of the wrong type fails the chart's values.schema.json", { skip: chartsSkip }, () => {
   assert.ok(valuesSchemaErrors('vault', { server: { ha: { replicas: 'three' } } }).length > 0);
+  assert.ok(valuesSchemaErrors('opentelemetry-collector', { mode: 'sidecar' }).length > 0);
+  assert.ok(
+    valuesSchemaErrors('opentelemetry-collector', { image: { repositry: 'otel/x' } }).length > 0,
+    'the collector schema closes its image map',
+  );
+});
+
+test("the collector's own config is free-form, its chart keys are not", { skip: chartsSkip }, () => {
+  assert.deepEqual(
+    unknownValuePaths('opentelemetry-collector', { config: { exporters: { 'otlp/anything': {} } } }),
+    [],
+  );
+  assert.deepEqual(unknownValuePaths('opentelemetry-collector', { presets: { logCollection: {} } }), [
+    'presets.logCollection',
+  ]);
+  assert.deepEqual(unknownValuePaths('jaeger', { jaeger: { resourcez: {} } }), ['jaeger.resourcez']);
+  assert.deepEqual(unknownValuePaths('jaeger', { jaeger: { resources: { limits: { cpu: '1' } } } }), []);
+});
+
+test("schema validation sees the values as Helm does: over the chart's defaults, null removing a key", () => {
+  assert.deepEqual(coalesceValues({ a: { b: 1, c: 2 }, d: [1] }, { a: { c: null, e: 3 }, d: [2] }), {
+    a: { b: 1, e: 3 },
+    d: [2],
+  });
 });
 
 test('a Kubernetes object with a wrong field type fails validation', () => {

@@ -140,6 +140,17 @@ const CHART_DIRS: Record<string, string> = {
   karpenter: 'karpenter',
   'metrics-server': 'metrics-server',
   'aws-load-balancer-controller': 'aws-load-balancer-controller',
+  'opentelemetry-collector': 'opentelemetry-collector',
+  jaeger: 'jaeger',
+};
+
+/**
+ * Pinned charts whose values are not in the charts directory, with why: their releases are
+ * checked for being pinned, not key by key. Loki's chart is not in ../shared; the stacks set only
+ * the keys of its documented monolithic install (stacks/components/observability.ts lokiValues).
+ */
+export const CHARTS_WITHOUT_LOCAL_VALUES: Readonly<Record<string, string>> = {
+  loki: 'grafana/loki 6.29.0 is not in ../shared/charts',
 };
 
 /** The chart name of a Release's `chart` input: a plain name, or the last segment of an oci:// reference. */
@@ -164,6 +175,19 @@ const SUBCHART_KEYS: Record<string, readonly string[]> = {
     'grafana.service.nodePort',
     'grafana.grafana.ini.server.root_url',
   ],
+  // Keys the chart's own templates read that its values.yaml shows only as comments:
+  // jaeger.resources (templates/jaeger/jaeger-deploy.yaml) and podDisruptionBudget.minAvailable
+  // (opentelemetry-collector's templates/pdb.yaml).
+  jaeger: ['jaeger.resources'],
+  'opentelemetry-collector': ['podDisruptionBudget.minAvailable'],
+};
+
+/**
+ * Values a chart hands to its program verbatim, so any key below them is the program's, not the
+ * chart's: the collector's own configuration (values.schema.json types it as a free object).
+ */
+const FREE_FORM_VALUES: Record<string, readonly string[]> = {
+  'opentelemetry-collector': ['config'],
 };
 
 export function chartDefaults(chart: string): {
@@ -191,7 +215,7 @@ function isOpen(defaults: unknown): boolean {
 /** Every leaf path set in `values` that the chart's values.yaml does not declare. */
 export function unknownValuePaths(chart: string, values: unknown): string[] {
   const { values: defaults } = chartDefaults(chart);
-  const allowed = new Set(SUBCHART_KEYS[chart] ?? []);
+  const allowed = new Set([...(SUBCHART_KEYS[chart] ?? []), ...(FREE_FORM_VALUES[chart] ?? [])]);
   const problems: string[] = [];
   // A map the parent chart does not declare at all (grafana."grafana.ini"): only the listed
   // subchart keys below it are accepted, not everything.
@@ -232,10 +256,30 @@ export function unknownValuePaths(chart: string, values: unknown): string[] {
   return problems;
 }
 
-/** Validates values against the chart's values.schema.json when it ships one. */
+/**
+ * Helm's coalescing of user values over the chart's defaults: maps merge key by key, anything
+ * else replaces, and null removes the default's key.
+ */
+export function coalesceValues(defaults: unknown, values: unknown): unknown {
+  const isMap = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isMap(defaults) || !isMap(values)) return values === undefined ? defaults : values;
+  const merged: Record<string, unknown> = { ...defaults };
+  for (const [key, value] of Object.entries(values)) {
+    if (value === null) delete merged[key];
+    else merged[key] = coalesceValues(defaults[key], value);
+  }
+  return merged;
+}
+
+/**
+ * Validates values against the chart's values.schema.json when it ships one. Helm validates the
+ * values coalesced with the chart's defaults (a required key the defaults carry need not be set).
+ */
 export function valuesSchemaErrors(chart: string, values: unknown): string[] {
-  const { schema } = chartDefaults(chart);
+  const { schema, values: defaults } = chartDefaults(chart);
   if (!schema) return [];
+  values = coalesceValues(defaults, values);
   // The charts declare "https://json-schema.org/draft-07/schema#", an alias ajv does not know.
   const { $schema: _declared, ...body } = schema as Record<string, unknown>;
   const validate = newAjv().compile(body);
