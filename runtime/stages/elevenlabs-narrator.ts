@@ -83,8 +83,9 @@ export class ElevenLabsNarrator implements Narrator {
   async synthesize(request: SynthesisRequest): Promise<{ by: string }> {
     const { events } = this.options;
     const account = request.account;
-    const by = `${ELEVENLABS}:${this.model}`;
+    const by = this.name;
     request.signal.throwIfAborted();
+    if (request.lines.length === 0) return { by };
     if (this.circuits.isOpen(this.model)) {
       events?.skip(ELEVENLABS, this.model, 'circuit_open');
       throw new ProviderSkipped(ELEVENLABS, this.model, 'circuit_open');
