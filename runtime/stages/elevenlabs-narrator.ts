@@ -11,7 +11,7 @@
  *   others and throws, and FallbackNarrator hands the narration to flite.
  * - A circuit breaker per model skips ElevenLabs for a cool-down after consecutive failures.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { runFfmpeg } from '../media/ffmpeg.js';
 import { CircuitBreaker } from '../providers/circuit-breaker.js';
@@ -195,16 +195,20 @@ export class ElevenLabsNarrator implements Narrator {
   }
 }
 
-/** The MP3 answers as mono PCM WAV at the mix's rate, in one ffmpeg run. */
+/** The MP3 answers as mono PCM WAV at the mix's rate, in one ffmpeg run; the MP3s are then removed. */
 async function decodeToWav(request: SynthesisRequest, mp3s: string[]): Promise<void> {
-  await runFfmpeg({
-    cwd: request.dir,
-    inputs: mp3s.map((source) => ({ source })),
-    outputs: request.files.map((target, i) => ({
-      target,
-      options: ['-map', `${i}:a`, '-ac', '1', '-ar', String(AUDIO_SAMPLE_RATE), '-c:a', 'pcm_s16le'],
-    })),
-    signal: request.signal,
-    timeoutSeconds: request.timeoutSeconds,
-  });
+  try {
+    await runFfmpeg({
+      cwd: request.dir,
+      inputs: mp3s.map((source) => ({ source })),
+      outputs: request.files.map((target, i) => ({
+        target,
+        options: ['-map', `${i}:a`, '-ac', '1', '-ar', String(AUDIO_SAMPLE_RATE), '-c:a', 'pcm_s16le'],
+      })),
+      signal: request.signal,
+      timeoutSeconds: request.timeoutSeconds,
+    });
+  } finally {
+    await Promise.all(mp3s.map((file) => rm(join(request.dir, file), { force: true })));
+  }
 }
