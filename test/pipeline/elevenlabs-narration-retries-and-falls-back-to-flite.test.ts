@@ -168,6 +168,20 @@ test('a persistent failure falls back to flite for the whole narration, and the 
   assert.deepEqual(recorded.served, ['narration:flite']);
 });
 
+test('an answer slower than the attempt timeout is abandoned and retried, then flite speaks', async () => {
+  fake.reply = () => ({ kind: 'slow', ms: 10_000 });
+  const started = Date.now();
+  const { narration } = await narrate({ timeoutMs: 300, maxRetries: 1, concurrency: 1 });
+  assert.equal(narration.narrator, 'flite');
+  assert.equal(fake.received.length, 2, 'one attempt and one retry');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(
+    fake.received.every((r) => r.aborted),
+    'each timed-out request was closed',
+  );
+  assert.ok(Date.now() - started < 8000, 'without waiting for the slow answers');
+});
+
 test('an open circuit skips ElevenLabs without a request and speaks with flite', async () => {
   fake.reply = () => ({ kind: 'status', status: 500 });
   const voiceOptions = { maxRetries: 0, circuitFailures: 1, circuitCooldownMs: 60_000, concurrency: 1 };
