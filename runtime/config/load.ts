@@ -74,6 +74,14 @@ export interface Config {
     videoBudgetUsd: number;
     pricesFile?: string;
   };
+  elevenLabsApiKey?: Secret;
+  /** ElevenLabs narration's settings (used when elevenLabsApiKey is set). */
+  elevenLabs: { baseUrl: string; voiceId: string; model: string };
+  falKey?: Secret;
+  /** FAL stills' settings (used when falKey is set). */
+  fal: { baseUrl: string; model: string };
+  /** ElevenLabs and FAL prices over the built-in table. */
+  mediaPricesFile?: string;
   migrateOnStart: boolean;
   /** Where `archibald render` submits; absent: it renders in its own process. */
   apiUrl?: string;
@@ -148,7 +156,13 @@ function rule(error: { keyword: string; message: string; params: Record<string, 
 
 function readSecret(
   env: NodeJS.ProcessEnv,
-  name: 'DATABASE_PASSWORD' | 'REDIS_PASSWORD' | 'ANTHROPIC_API_KEY' | 'ARCHIBALD_API_KEY',
+  name:
+    | 'DATABASE_PASSWORD'
+    | 'REDIS_PASSWORD'
+    | 'ANTHROPIC_API_KEY'
+    | 'ELEVENLABS_API_KEY'
+    | 'FAL_KEY'
+    | 'ARCHIBALD_API_KEY',
   issues: ConfigIssue[],
 ): Secret | undefined {
   const direct = env[name];
@@ -225,6 +239,7 @@ export function loadConfig(
       | 'API_URL'
       | 'ANTHROPIC_BASE_URL'
       | 'MODEL_PRICES_FILE'
+      | 'MEDIA_PRICES_FILE'
     >
   > &
     ConfigEnv;
@@ -232,6 +247,8 @@ export function loadConfig(
   const databasePassword = readSecret(env, 'DATABASE_PASSWORD', issues);
   const redisPassword = readSecret(env, 'REDIS_PASSWORD', issues);
   const anthropicApiKey = readSecret(env, 'ANTHROPIC_API_KEY', issues);
+  const elevenLabsApiKey = readSecret(env, 'ELEVENLABS_API_KEY', issues);
+  const falKey = readSecret(env, 'FAL_KEY', issues);
   const apiKey = readSecret(env, 'ARCHIBALD_API_KEY', issues);
   const trustProxy = e.TRUST_PROXY.split(',')
     .map((s) => s.trim())
@@ -251,7 +268,8 @@ export function loadConfig(
     });
   }
   if (issues.length > 0) {
-    for (const s of [databasePassword, redisPassword, anthropicApiKey, apiKey]) s?.close();
+    for (const s of [databasePassword, redisPassword, anthropicApiKey, elevenLabsApiKey, falKey, apiKey])
+      s?.close();
     throw new ConfigError(issues);
   }
 
@@ -322,6 +340,15 @@ export function loadConfig(
       videoBudgetUsd: e.VIDEO_BUDGET_USD,
       ...(e.MODEL_PRICES_FILE ? { pricesFile: resolve(e.MODEL_PRICES_FILE) } : {}),
     },
+    ...(elevenLabsApiKey ? { elevenLabsApiKey } : {}),
+    elevenLabs: {
+      baseUrl: e.ELEVENLABS_BASE_URL.replace(/\/+$/, ''),
+      voiceId: e.ELEVENLABS_VOICE_ID,
+      model: e.ELEVENLABS_MODEL,
+    },
+    ...(falKey ? { falKey } : {}),
+    fal: { baseUrl: e.FAL_BASE_URL.replace(/\/+$/, ''), model: e.FAL_MODEL },
+    ...(e.MEDIA_PRICES_FILE ? { mediaPricesFile: resolve(e.MEDIA_PRICES_FILE) } : {}),
     migrateOnStart: e.MIGRATE_ON_START,
     ...(e.API_URL ? { apiUrl: e.API_URL.replace(/\/+$/, '') } : {}),
     ...(apiKey ? { apiKey } : {}),
@@ -333,5 +360,7 @@ export function closeConfig(config: Config): void {
   config.database.password?.close();
   config.redis.password?.close();
   config.anthropicApiKey?.close();
+  config.elevenLabsApiKey?.close();
+  config.falKey?.close();
   config.apiKey?.close();
 }

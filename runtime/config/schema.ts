@@ -219,11 +219,43 @@ export const configSchema = Type.Object({
       maximum: 100,
       default: 0.05,
       description:
-        "What one video's script calls may spend in US dollars; a call whose worst case would cross it is not made (offline fallback).",
+        "What one video's paid provider calls (script, voice, images) may spend in US dollars; a call whose worst case would cross it is not made (offline fallback).",
     }),
   ),
   MODEL_PRICES_FILE: Type.Optional(
     text('JSON file of model prices (USD per million tokens) over the built-in table.'),
+  ),
+  ELEVENLABS_API_KEY: Type.Optional(
+    secret('ElevenLabs API key: when set, ElevenLabs speaks the narration (flite as fallback).'),
+  ),
+  ELEVENLABS_API_KEY_FILE: Type.Optional(secretFile('the ElevenLabs key')),
+  ELEVENLABS_BASE_URL: Type.Optional(
+    text('Base URL of the ElevenLabs API (a proxy or a test fake).', {
+      pattern: URL_HTTP,
+      default: 'https://api.elevenlabs.io',
+    }),
+  ),
+  ELEVENLABS_VOICE_ID: Type.Optional(
+    text('ElevenLabs voice that speaks every narration.', { default: '21m00Tcm4TlvDq8ikWAM' }),
+  ),
+  ELEVENLABS_MODEL: Type.Optional(
+    text('ElevenLabs text-to-speech model (model_id).', { default: 'eleven_flash_v2_5' }),
+  ),
+  FAL_KEY: Type.Optional(
+    secret('FAL API key: when set, FAL makes still images for the background (gradients as fallback).'),
+  ),
+  FAL_KEY_FILE: Type.Optional(secretFile('the FAL key')),
+  FAL_BASE_URL: Type.Optional(
+    text("Base URL of FAL's synchronous model API (a proxy or a test fake).", {
+      pattern: URL_HTTP,
+      default: 'https://fal.run',
+    }),
+  ),
+  FAL_MODEL: Type.Optional(text('FAL image model endpoint.', { default: 'fal-ai/flux/schnell' })),
+  MEDIA_PRICES_FILE: Type.Optional(
+    text(
+      'JSON file of ElevenLabs and FAL prices (per character, image or megapixel) over the built-in table.',
+    ),
   ),
   MIGRATE_ON_START: Type.Optional(flag(true, 'Apply pending migrations when the API starts (lock-guarded).')),
   API_URL: Type.Optional(

@@ -2,7 +2,9 @@
  * The render pipeline's stages, in STAGE_ORDER, built from plain options (the config module maps
  * environment variables onto them). Everything runs offline: the template script writer, flite
  * narration, procedural visuals and ambient bed, one ffmpeg assembly pass, local or S3 publish; the
- * script writer is the offline one unless the caller passes another (Claude, see claude-writer.ts).
+ * script writer is the offline one unless the caller passes another (Claude, see claude-writer.ts),
+ * the narration ElevenLabs when `narration.elevenlabs` is set, the background FAL stills when
+ * `visuals.fal` is set, each with the offline implementation as its fallback.
  */
 import type { Stage } from './stage.js';
 import { STAGE_ORDER } from './stage.js';
@@ -10,7 +12,16 @@ import { createAmbientStage } from '../stages/ambient.js';
 import { createAssembleStage, type EncoderSettings } from '../stages/assemble.js';
 import { AssetCache } from '../stages/asset-cache.js';
 import { createCaptionsStage } from '../stages/captions.js';
-import { CachedNarrator, createNarrationStage, FliteNarrator } from '../stages/narration.js';
+import { ElevenLabsNarrator } from '../stages/elevenlabs-narrator.js';
+import { FalStills } from '../stages/fal-stills.js';
+import {
+  CachedNarrator,
+  createNarrationStage,
+  FallbackNarrator,
+  FliteNarrator,
+  type Narrator,
+} from '../stages/narration.js';
+import { loadMediaPrices } from '../providers/media-prices.js';
 import { createPublishStage } from '../stages/publish.js';
 import type { ProviderEvents } from '../providers/provider-events.js';
 import { ClaudeScriptWriter } from '../stages/script/claude-writer.js';
@@ -71,6 +82,29 @@ function servedWriter(writer: ScriptWriter, events: ProviderEvents): ScriptWrite
   };
 }
 
+/** ElevenLabs narration (flite as its fallback). */
+export interface ElevenLabsRenderOptions {
+  /** Read at each narration, so a rotated key file is picked up. */
+  apiKey: () => string;
+  baseUrl?: string;
+  voiceId: string;
+  model: string;
+  /** What one video may spend on paid providers, in US dollars. */
+  budgetUsd: number;
+  /** A JSON price table overriding or adding to the built-in media prices. */
+  pricesFile?: string;
+}
+
+/** FAL stills for the background (the gradient loop as their fallback). */
+export interface FalRenderOptions {
+  /** Read at each video, so a rotated key file is picked up. */
+  apiKey: () => string;
+  baseUrl?: string;
+  model: string;
+  budgetUsd: number;
+  pricesFile?: string;
+}
+
 export interface RenderOptions {
   /** Local directory (served by the API) or S3 behind a CDN. */
   storage: StorageOptions;
@@ -87,6 +121,43 @@ export interface RenderOptions {
   scriptWriter?: ScriptWriter;
   /** ffmpeg processes that synthesise narration side by side (default 2). */
   narrationParallelism?: number;
+  /** Who speaks: ElevenLabs when set, else flite. */
+  narration?: { elevenlabs?: ElevenLabsRenderOptions };
+  /** Who makes the background: FAL stills when set, else the gradient loop. */
+  visuals?: { fal?: FalRenderOptions };
+  /** Where every provider's calls, skips and who served each task are reported (default: script.events). */
+  events?: ProviderEvents;
+}
+
+/** Flite, through the asset cache; with ElevenLabs (also through the cache) in front when configured. */
+function createNarrator(options: RenderOptions, cache: AssetCache, events?: ProviderEvents): Narrator {
+  const flite = new CachedNarrator(new FliteNarrator(options.narrationParallelism ?? 2), cache);
+  const eleven = options.narration?.elevenlabs;
+  if (!eleven) return flite;
+  const voice = new ElevenLabsNarrator({
+    apiKey: eleven.apiKey,
+    ...(eleven.baseUrl ? { baseUrl: eleven.baseUrl } : {}),
+    voiceId: eleven.voiceId,
+    model: eleven.model,
+    budgetUsd: eleven.budgetUsd,
+    prices: loadMediaPrices(eleven.pricesFile).elevenlabs,
+    ...(events ? { events } : {}),
+  });
+  // Lines already spoken by this model and voice are not paid for again (a retried job, a recurring line).
+  return new FallbackNarrator(new CachedNarrator(voice, cache), flite);
+}
+
+function createStillSource(options: RenderOptions, cache: AssetCache, events?: ProviderEvents) {
+  const fal = options.visuals?.fal;
+  if (!fal) return undefined;
+  return new FalStills(cache, {
+    apiKey: fal.apiKey,
+    ...(fal.baseUrl ? { baseUrl: fal.baseUrl } : {}),
+    model: fal.model,
+    budgetUsd: fal.budgetUsd,
+    prices: loadMediaPrices(fal.pricesFile).fal,
+    ...(events ? { events } : {}),
+  });
 }
 
 export function createStages(options: RenderOptions): Stage[] {
@@ -95,13 +166,19 @@ export function createStages(options: RenderOptions): Stage[] {
     options.assetCacheMaxBytes ? { maxBytes: options.assetCacheMaxBytes } : {},
   );
   const ffmpeg = { ffmpegTimeoutSeconds: options.ffmpegTimeoutSeconds };
+  const events = options.events ?? options.script?.events;
+  const stills = createStillSource(options, cache, events);
   const stages: Stage[] = [
     createScriptStage(options.scriptWriter ?? createScriptWriter(options.script)),
-    createNarrationStage(
-      new CachedNarrator(new FliteNarrator(options.narrationParallelism ?? 2), cache),
-      ffmpeg,
-    ),
-    createVisualsStage(cache, ffmpeg),
+    createNarrationStage(createNarrator(options, cache, events), {
+      ...ffmpeg,
+      ...(events ? { events } : {}),
+    }),
+    createVisualsStage(cache, {
+      ...ffmpeg,
+      ...(stills ? { stills } : {}),
+      ...(events ? { events } : {}),
+    }),
     createCaptionsStage(),
     createAmbientStage(cache, ffmpeg),
     createAssembleStage({ ...ffmpeg, ...(options.encoder ? { encoder: options.encoder } : {}) }),

@@ -1,11 +1,14 @@
 /**
- * Narration: one clip per script line, spoken by ffmpeg's flite voices, so that every line's real
- * start and length are known. Clip lengths are read from the rendered files; the pauses between
- * lines are then stretched so that the narration fills the video, ending a few seconds before it.
+ * Narration: one clip per script line, spoken by ffmpeg's flite voices (or ElevenLabs, see
+ * elevenlabs-narrator.ts, with flite as its fallback), so that every line's real start and length
+ * are known. Clip lengths are read from the rendered files; the pauses between lines are then
+ * stretched so that the narration fills the video, ending a few seconds before it.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import type { Stage, StageContext, Voice } from '../pipeline/stage.js';
+import type { ProviderEvents } from '../providers/provider-events.js';
 import { runFfmpeg } from '../media/ffmpeg.js';
 import type { AssetCache } from './asset-cache.js';
 import { readWavInfo } from '../media/wav.js';
@@ -25,6 +28,8 @@ export interface NarrationClip {
 
 export interface NarrationOutput {
   voice: Voice;
+  /** Who spoke the lines: `flite`, or `<provider>:<model>` (absent in outputs stored before it). */
+  narrator?: string;
   clips: NarrationClip[];
   /** Total speech, without the pauses. */
   speechSeconds: number;
@@ -32,10 +37,19 @@ export interface NarrationOutput {
   endSeconds: number;
 }
 
-/** Speaks lines into WAV files. */
+/** What a paid narrator needs of the video: its spend so far, where to record its own, a log. */
+export interface NarrationAccount {
+  addCost(provider: string, usd: number): void;
+  spentUsd(): number;
+  log?: Logger;
+}
+
+/** Speaks lines into PCM WAV files. */
 export interface Narrator {
   readonly name: string;
-  /** Writes `files[i]` (relative to `dir`) speaking `lines[i]`. */
+  /** What else decides the audio besides the line and the voice (a provider's model and voice). */
+  readonly variant?: string;
+  /** Writes `files[i]` (relative to `dir`) speaking `lines[i]`; resolves to who spoke them. */
   synthesize(request: {
     lines: string[];
     files: string[];
@@ -44,15 +58,18 @@ export interface Narrator {
     signal: AbortSignal;
     timeoutSeconds: number;
     progress(fraction: number): void;
-  }): Promise<void>;
+    account?: NarrationAccount;
+  }): Promise<{ by: string }>;
 }
+
+export type SynthesisRequest = Parameters<Narrator['synthesize']>[0];
 
 /** ffmpeg's flite filter; the lines are split over a few ffmpeg processes that run side by side. */
 export class FliteNarrator implements Narrator {
   readonly name = 'flite';
   constructor(private readonly parallelism = 2) {}
 
-  async synthesize(request: Parameters<Narrator['synthesize']>[0]): Promise<void> {
+  async synthesize(request: SynthesisRequest): Promise<{ by: string }> {
     const { lines, files, voice, dir } = request;
     await Promise.all(lines.map((line, i) => writeFile(join(dir, `${files[i]}.txt`), `${line}\n`)));
     const groups = splitEvenly(
@@ -94,6 +111,7 @@ export class FliteNarrator implements Narrator {
     } finally {
       request.signal.removeEventListener('abort', onAbort);
     }
+    return { by: this.name };
   }
 }
 
@@ -111,8 +129,15 @@ export class CachedNarrator implements Narrator {
     this.name = `${inner.name}+cache`;
   }
 
-  async synthesize(request: Parameters<Narrator['synthesize']>[0]): Promise<void> {
-    const key = (line: string) => ({ version: 1, narrator: this.inner.name, voice: request.voice, line });
+  async synthesize(request: SynthesisRequest): Promise<{ by: string }> {
+    const variant = this.inner.variant;
+    const key = (line: string) => ({
+      version: 1,
+      narrator: this.inner.name,
+      ...(variant ? { variant } : {}),
+      voice: request.voice,
+      line,
+    });
     // A line found is copied into the job at once: the cache may evict it afterwards.
     const cached = await Promise.all(
       request.lines.map((line, i) =>
@@ -120,13 +145,14 @@ export class CachedNarrator implements Narrator {
       ),
     );
     const missing = request.lines.map((_, i) => i).filter((i) => !cached[i]);
+    let by = this.inner.name;
     if (missing.length > 0) {
-      await this.inner.synthesize({
+      ({ by } = await this.inner.synthesize({
         ...request,
         lines: missing.map((i) => request.lines[i] as string),
         files: missing.map((i) => request.files[i] as string),
         progress: (f) => request.progress((f * missing.length) / request.lines.length),
-      });
+      }));
       await Promise.all(
         missing.map((i) =>
           this.cache.adopt(
@@ -139,6 +165,35 @@ export class CachedNarrator implements Narrator {
       );
     }
     request.progress(1);
+    return { by };
+  }
+}
+
+/**
+ * A paid narrator with an offline one behind it: any failure of the paid one (after its retries),
+ * an open circuit or the video's budget hands the whole narration to the fallback, so one video
+ * has one voice and never fails because a provider did. A cancelled job is not spoken offline.
+ */
+export class FallbackNarrator implements Narrator {
+  readonly name: string;
+  constructor(
+    private readonly primary: Narrator,
+    private readonly fallback: Narrator,
+  ) {
+    this.name = `${primary.name}|${fallback.name}`;
+  }
+
+  async synthesize(request: SynthesisRequest): Promise<{ by: string }> {
+    try {
+      return await this.primary.synthesize(request);
+    } catch (error) {
+      if (request.signal.aborted) throw request.signal.reason ?? error;
+      request.account?.log?.warn(
+        { err: error, narrator: this.primary.name },
+        'narration provider unavailable; speaking with the offline voice',
+      );
+      return this.fallback.synthesize(request);
+    }
   }
 }
 
@@ -198,7 +253,7 @@ export function planTimeline({ clipSeconds, pauseWeights, videoSeconds }: Timeli
 
 export function createNarrationStage(
   narrator: Narrator,
-  options: { ffmpegTimeoutSeconds: number },
+  options: { ffmpegTimeoutSeconds: number; events?: ProviderEvents },
 ): Stage<NarrationOutput> {
   return {
     name: 'narration',
@@ -210,7 +265,7 @@ export function createNarrationStage(
       const files = segments.map((_, i) => `narration/line-${String(i).padStart(3, '0')}.wav`);
       try {
         await mkdir(join(ctx.workDir, 'narration'), { recursive: true });
-        await narrator.synthesize({
+        const { by } = await narrator.synthesize({
           lines: segments.map((s) => s.text),
           files,
           voice: ctx.spec.voice,
@@ -218,7 +273,9 @@ export function createNarrationStage(
           signal: ctx.signal,
           timeoutSeconds: options.ffmpegTimeoutSeconds,
           progress: (f) => ctx.progress(f * 0.95),
+          account: { addCost: (p, usd) => ctx.addCost(p, usd), spentUsd: () => ctx.spentUsd(), log: ctx.log },
         });
+        options.events?.served('narration', by);
         const durations = await Promise.all(
           files.map(async (f) => (await readWavInfo(join(ctx.workDir, f))).durationSeconds),
         );
@@ -238,6 +295,7 @@ export function createNarrationStage(
         ctx.progress(1);
         return {
           voice: ctx.spec.voice,
+          narrator: by,
           clips,
           speechSeconds: round(durations.reduce((a, b) => a + b, 0)),
           endSeconds: last ? round(last.startSeconds + last.durationSeconds) : 0,

@@ -2,12 +2,19 @@
  * Visuals: a slowly turning, gently breathing colour gradient behind the title. The background is
  * a seamless loop rendered once per look into the asset cache, at a quarter of the frame size (a
  * smooth gradient loses nothing) and a low frame rate; the assemble stage loops and scales it.
+ *
+ * With a still source (FAL, see fal-stills.ts) the background is instead a few generated stills
+ * with slow pans and dissolves (slideshow.ts), as long as the video. Any failure of the source,
+ * an open circuit or the video's budget falls back to the gradient; a cancelled job stops.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Stage, StageContext } from '../pipeline/stage.js';
 import { runFfmpeg } from '../media/ffmpeg.js';
+import type { ProviderEvents } from '../providers/provider-events.js';
 import type { AssetCache } from './asset-cache.js';
+import { stillSize, type StillSource } from './fal-stills.js';
+import { renderSlideshow, stillCount } from './slideshow.js';
 import { filesExist } from './files.js';
 import { frameSize } from './frame.js';
 import { backgroundLook, type BackgroundLook } from './look.js';
@@ -19,9 +26,14 @@ export const VIDEO_FPS = 15;
 /** The brightness breathes with this period; the loop length is a multiple of it and of the turn. */
 const BREATH_PERIOD_SECONDS = 8;
 
+/** Who made the background when no provider did. */
+export const GRADIENTS = 'gradients';
+
 export interface VisualsOutput {
-  /** Absolute path of the cached background loop. */
+  /** Absolute path of the background (the cached loop, or the job's slideshow). */
   loopFile: string;
+  /** `gradients`, or `<provider>:<model>` of the stills (absent in outputs stored before it). */
+  source?: string;
   loopSeconds: number;
   cacheHit: boolean;
   width: number;
@@ -100,17 +112,82 @@ export function layoutTitle(
   return { lines, fontSize };
 }
 
+/** The stills as the video's background, or undefined when the source could not make them. */
+async function stillsBackground(
+  ctx: StageContext,
+  source: StillSource,
+  frame: { width: number; height: number },
+  timeoutSeconds: number,
+): Promise<{ file: string; seconds: number; by: string } | undefined> {
+  try {
+    const count = stillCount(ctx.spec.durationSeconds);
+    const stills = await source.stills({
+      spec: ctx.spec,
+      count,
+      size: stillSize(frame),
+      signal: ctx.signal,
+      holder: ctx.workDir,
+      timeoutSeconds,
+      addCost: (provider, usd) => ctx.addCost(provider, usd),
+      spentUsd: () => ctx.spentUsd(),
+      log: ctx.log,
+    });
+    ctx.progress(0.5);
+    await mkdir(join(ctx.workDir, 'visuals'), { recursive: true });
+    const file = join(ctx.workDir, 'visuals', 'stills.mp4');
+    // A second beyond the video, so the assembly's loop never shows the first still again.
+    const seconds = ctx.spec.durationSeconds + 1;
+    await renderSlideshow({
+      stills: stills.files,
+      target: file,
+      seconds,
+      size: frame,
+      fps: VIDEO_FPS,
+      seed: ctx.spec.seed,
+      signal: ctx.signal,
+      timeoutSeconds,
+    });
+    return { file, seconds, by: stills.by };
+  } catch (error) {
+    if (ctx.signal.aborted) throw ctx.signal.reason ?? error;
+    ctx.log.warn({ err: error, source: source.name }, 'stills unavailable; using the gradient background');
+    return undefined;
+  }
+}
+
 export function createVisualsStage(
   cache: AssetCache,
-  options: { ffmpegTimeoutSeconds: number },
+  options: { ffmpegTimeoutSeconds: number; stills?: StillSource; events?: ProviderEvents },
 ): Stage<VisualsOutput> {
   return {
     name: 'visuals',
     async run(ctx: StageContext): Promise<VisualsOutput> {
       const script = earlierOutput<ScriptOutput>(ctx, 'script', 'visuals');
+      const { width, height } = frameSize(ctx.spec);
+      const look = backgroundLook(ctx.spec);
+      const { lines, fontSize } = layoutTitle(script.title, width, height);
+      const files = lines.map((_, i) => `title-${i + 1}.txt`);
+      const title = { lines, files, fontSize };
       try {
-        const { width, height } = frameSize(ctx.spec);
-        const look = backgroundLook(ctx.spec);
+        const stills = options.stills
+          ? await stillsBackground(ctx, options.stills, { width, height }, options.ffmpegTimeoutSeconds)
+          : undefined;
+        await Promise.all(lines.map((line, i) => writeFile(join(ctx.workDir, files[i] as string), line)));
+        if (stills) {
+          options.events?.served('visuals', stills.by);
+          ctx.progress(1);
+          return {
+            loopFile: stills.file,
+            source: stills.by,
+            loopSeconds: stills.seconds,
+            cacheHit: false,
+            width,
+            height,
+            fps: VIDEO_FPS,
+            look,
+            title,
+          };
+        }
         const size = loopSize(width, height);
         const key = { version: 1, look, size, fps: VIDEO_FPS, breath: BREATH_PERIOD_SECONDS };
         const loop = await cache.getOrCreate(
@@ -124,19 +201,18 @@ export function createVisualsStage(
             }),
           { signal: ctx.signal, holder: ctx.workDir },
         );
-        const { lines, fontSize } = layoutTitle(script.title, width, height);
-        const files = lines.map((_, i) => `title-${i + 1}.txt`);
-        await Promise.all(lines.map((line, i) => writeFile(join(ctx.workDir, files[i] as string), line)));
+        options.events?.served('visuals', GRADIENTS);
         ctx.progress(1);
         return {
           loopFile: loop.path,
+          source: GRADIENTS,
           loopSeconds: look.turnSeconds,
           cacheHit: loop.hit,
           width,
           height,
           fps: VIDEO_FPS,
           look,
-          title: { lines, files, fontSize },
+          title,
         };
       } catch (error) {
         throw asStageError('visuals', error);

@@ -1,7 +1,9 @@
 /**
  * The stages `archibald worker` runs: the render pipeline's createStages, with its plain options
  * mapped from the config (the pipeline reads no environment itself). With an Anthropic key the
- * script is written by Claude, cheap model first, with the offline writer as the fallback.
+ * script is written by Claude, cheap model first, with the offline writer as the fallback; with an
+ * ElevenLabs key the narration is spoken by ElevenLabs (flite as fallback); with a FAL key the
+ * background is FAL stills (gradients as fallback).
  */
 import type { Config } from '../config/load.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -68,6 +70,45 @@ export function stageOptions(config: Config, metrics?: Metrics): RenderOptions {
     assetCacheMaxBytes: config.assetCacheMaxBytes,
     ffmpegTimeoutSeconds: config.queue.timeoutSeconds,
     script: scriptOptions(config, metrics),
+    ...(metrics ? { events: providerMetrics(metrics) } : {}),
+    ...mediaOptions(config),
+  };
+}
+
+/** ElevenLabs and FAL, each when its key is configured; they share the script's video budget. */
+export function mediaOptions(config: Config): Pick<RenderOptions, 'narration' | 'visuals'> {
+  const budgetUsd = config.scriptModels.videoBudgetUsd;
+  const pricesFile = config.mediaPricesFile ? { pricesFile: config.mediaPricesFile } : {};
+  const eleven = config.elevenLabsApiKey;
+  const fal = config.falKey;
+  return {
+    ...(eleven
+      ? {
+          narration: {
+            elevenlabs: {
+              apiKey: () => eleven.value(),
+              baseUrl: config.elevenLabs.baseUrl,
+              voiceId: config.elevenLabs.voiceId,
+              model: config.elevenLabs.model,
+              budgetUsd,
+              ...pricesFile,
+            },
+          },
+        }
+      : {}),
+    ...(fal
+      ? {
+          visuals: {
+            fal: {
+              apiKey: () => fal.value(),
+              baseUrl: config.fal.baseUrl,
+              model: config.fal.model,
+              budgetUsd,
+              ...pricesFile,
+            },
+          },
+        }
+      : {}),
   };
 }
 

@@ -21,6 +21,10 @@ export interface StageRun {
   outputs: Partial<Record<StageName, unknown>>;
   /** Each stage's progress as the loop reported it: 0 at its start, 1 at its end. */
   progress: Array<{ stage: StageName; fraction: number }>;
+  /** What each provider was paid during the run (the stages' addCost). */
+  providerCosts: Record<string, number>;
+  /** What each stage that ran cost. */
+  stageCosts: Partial<Record<StageName, number>>;
 }
 
 export interface RunOptions {
@@ -47,7 +51,7 @@ export async function runStages(
   const videoId = options.videoId ?? randomUUID();
   const workDir = options.workDir ?? (await mkdtemp(join(tmpdir(), 'archibald-test-job-')));
   await mkdir(workDir, { recursive: true });
-  const run: StageRun = { videoId, workDir, outputs: {}, progress: [] };
+  const run: StageRun = { videoId, workDir, outputs: {}, progress: [], providerCosts: {}, stageCosts: {} };
   const given = new Set(stages.map((s) => s.name));
   const earlier = Object.entries(options.outputs ?? {}) as Array<[StageName, unknown]>;
   const recorder: StageRecorder = {
@@ -56,7 +60,10 @@ export async function runStages(
         earlier.filter(([name]) => given.has(name)).map(([name, output]) => [name, { output, costUsd: 0 }]),
       ),
     started: async () => true,
-    finished: async () => true,
+    finished: async (stage, outcome) => {
+      run.stageCosts[stage] = outcome.costUsd;
+      return true;
+    },
   };
   try {
     const result = await runStageLoop(stages, {
@@ -66,6 +73,12 @@ export async function runStages(
       signal: options.signal ?? new AbortController().signal,
       log: pino({ level: 'silent' }),
       recorder,
+      metrics: {
+        providerCost: (provider, usd) => {
+          run.providerCosts[provider] = (run.providerCosts[provider] ?? 0) + usd;
+        },
+        stageEnded: () => {},
+      },
       inputs: Object.fromEntries(earlier.filter(([name]) => !given.has(name))),
       onProgress: ({ stage, fraction }) => {
         run.progress.push({ stage, fraction });

@@ -41,6 +41,8 @@ export interface FakeAnthropic {
   reply: (request: MessagesRequest, index: number) => Reply;
   /** Usage the script answers report for their output. */
   outputTokens: number;
+  /** Milliseconds before each answer that is not an error status (default 0), as a real model takes. */
+  latencyMs: (request: MessagesRequest) => number;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
     received: [],
     reply: () => ({ kind: 'script' }),
     outputTokens: 420,
+    latencyMs: () => 0,
     close: async () => {},
   };
 
@@ -97,6 +100,10 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
       await new Promise((resolve) => setTimeout(resolve, reply.kind === 'slow' ? reply.ms : 0));
       if (received.aborted || res.destroyed) return;
       reply = { kind: 'script' };
+    }
+    if (reply.kind !== 'status') {
+      await new Promise((resolve) => setTimeout(resolve, fake.latencyMs(body)));
+      if (received.aborted || res.destroyed) return;
     }
     if (reply.kind === 'status') {
       res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
