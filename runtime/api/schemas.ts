@@ -70,7 +70,7 @@ export const ListVideosQuery = Type.Object(
 );
 export type ListVideosQuery = Static<typeof ListVideosQuery>;
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
 

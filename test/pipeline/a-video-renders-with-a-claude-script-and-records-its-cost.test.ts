@@ -62,7 +62,10 @@ test('with an Anthropic key a 15 s video renders with a Claude script, and its c
   const spent = /^archibald_provider_cost_usd_total\{provider="anthropic"\} (\S+)$/m.exec(page)?.[1];
   assert.ok(spent && Math.abs(Number(spent) - script.costUsd) < 1e-6, `provider cost metric: ${spent}`);
   assert.match(page, /^archibald_scripts_written_total\{writer="anthropic:claude-haiku-5-5"\} 1$/m);
-  assert.match(page, /^archibald_script_model_calls_total\{model="claude-haiku-5-5",outcome="ok"\} 1$/m);
+  assert.match(
+    page,
+    /^archibald_provider_calls_total\{provider="anthropic",model="claude-haiku-5-5",outcome="ok"\} 1$/m,
+  );
 });
 
 test('when both models fail the video still renders, with the offline writer named on its script', async () => {

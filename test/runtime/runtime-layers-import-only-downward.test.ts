@@ -16,7 +16,8 @@ const LAYERS: ReadonlyArray<readonly [layer: string, prefixes: readonly string[]
   // The contracts everything shares: the video request and the stage interface, the metric
   // catalog, the HTTP error type; and the request schemas and their validator, which the CLI uses too.
   ['contract', ['pipeline/stage.ts', 'contract/', 'http-error.ts', 'api/schemas.ts', 'api/validation.ts']],
-  ['media, storage, metrics', ['media/', 'storage/', 'metrics/']],
+  // providers/: the contract every paid provider reports through, and its circuit breaker.
+  ['media, storage, metrics, providers', ['media/', 'storage/', 'metrics/', 'providers/']],
   ['stages', ['stages/']],
   ['pipeline composition', ['pipeline/']],
   ['db, queue', ['db/', 'queue/']],

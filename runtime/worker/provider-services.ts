@@ -1,0 +1,77 @@
+/**
+ * What the worker gives its paid providers beside the stages: events that feed the metrics and
+ * the Postgres records, the script response cache (Redis), pattern memory (Postgres), and the
+ * process's circuit breaker, whose states it publishes to Redis for the API. It also runs the
+ * retention pass that bounds pattern memory and the records.
+ */
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import { PatternMemory, policyFrom } from '../db/pattern-memory.js';
+import type { Database } from '../db/pool.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { ProviderEvents, ScriptCache, ScriptDelegation } from '../pipeline/stages.js';
+import { CircuitBreaker } from '../providers/circuit-breaker.js';
+import { publishCircuitStates } from '../queue/circuit-states.js';
+import { closeRedis, createRedis } from '../queue/connection.js';
+import { RedisScriptCache } from '../queue/script-cache.js';
+import { allEvents, postgresProviderRecords } from './delegation-records.js';
+import { providerMetrics } from './pipeline-stages.js';
+import { RETENTION_INTERVAL_SECONDS, startRetention } from './retention.js';
+
+/** How often a worker publishes its circuit states; they expire after three missed publications. */
+export const CIRCUIT_PUBLISH_SECONDS = 5;
+
+export interface ProviderServices {
+  events: ProviderEvents;
+  cache?: ScriptCache;
+  delegation: ScriptDelegation;
+  /** The script models' circuits (keyed by model). */
+  scriptCircuits: CircuitBreaker;
+  stop(): Promise<void>;
+}
+
+export function startProviderServices(
+  config: Config,
+  db: Database,
+  metrics: Metrics,
+  log: Logger,
+): ProviderServices {
+  // Fails fast (commandTimeout), unlike the queue's connection: a cache lookup during a Redis
+  // outage must give up and write the script, not wait for Redis to come back.
+  const redis = createRedis(config.redis, { name: 'worker-providers', maxRetriesPerRequest: 1, log });
+  const prefix = config.queue.prefix;
+  const scriptCircuits = new CircuitBreaker();
+  const worker = `${hostname()}-${process.pid}`;
+  const publish = () =>
+    publishCircuitStates(
+      redis,
+      prefix,
+      worker,
+      Object.fromEntries(
+        Object.entries(scriptCircuits.snapshot()).map(([model, state]) => [`anthropic:${model}`, state]),
+      ),
+      CIRCUIT_PUBLISH_SECONDS * 3,
+    ).catch((error: unknown) => log.warn({ err: error }, 'could not publish circuit states'));
+  const publisher = setInterval(() => void publish(), CIRCUIT_PUBLISH_SECONDS * 1000);
+  publisher.unref();
+  const retention = startRetention({
+    db,
+    log,
+    patternRetentionHours: config.delegation.patternRetentionHours,
+    callRetentionHours: config.delegation.callRetentionHours,
+    intervalSeconds: RETENTION_INTERVAL_SECONDS,
+  });
+  const ttl = config.scriptModels.cacheTtlSeconds;
+  return {
+    events: allEvents(providerMetrics(metrics), postgresProviderRecords(db.primary, log)),
+    ...(ttl > 0 ? { cache: new RedisScriptCache(redis, prefix, ttl) } : {}),
+    delegation: new PatternMemory(db.primary, policyFrom(config.delegation)),
+    scriptCircuits,
+    async stop() {
+      clearInterval(publisher);
+      await retention.stop();
+      await closeRedis(redis);
+    },
+  };
+}
