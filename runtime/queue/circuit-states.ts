@@ -48,3 +48,12 @@ export async function readCircuitStates(
   }
   return merged;
 }
+
+/** Withdraws a stopping worker's states, so its circuits stop counting at once. */
+export async function withdrawCircuitStates(
+  redis: RedisClient,
+  prefix: string,
+  worker: string,
+): Promise<void> {
+  await redis.multi().del(workerKey(prefix, worker)).zrem(workersKey(prefix), worker).exec();
+}

@@ -12,7 +12,7 @@ import type { Database } from '../db/pool.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ProviderEvents, ScriptCache, ScriptDelegation } from '../pipeline/stages.js';
 import { CircuitBreaker } from '../providers/circuit-breaker.js';
-import { publishCircuitStates } from '../queue/circuit-states.js';
+import { publishCircuitStates, withdrawCircuitStates } from '../queue/circuit-states.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { RedisScriptCache } from '../queue/script-cache.js';
 import { allEvents, postgresProviderRecords } from './delegation-records.js';
@@ -71,6 +71,9 @@ export function startProviderServices(
     async stop() {
       clearInterval(publisher);
       await retention.stop();
+      await withdrawCircuitStates(redis, prefix, worker).catch((error: unknown) =>
+        log.warn({ err: error }, 'could not withdraw circuit states; they expire on their own'),
+      );
       await closeRedis(redis);
     },
   };
