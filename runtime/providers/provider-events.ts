@@ -44,7 +44,7 @@ export interface ProviderEvents {
   skip(provider: string, model: string, reason: SkipReason): void;
   /**
    * Who finally served a task for a video: `<provider>:<model>`, or the offline fallback's name
-   * (offline-template, flite, gradients).
+   * (offline-template, flite, gradients). A response-cache hit names the model that wrote it.
    */
   served(task: ProviderTask, by: string): void;
   /** Escalations, fallbacks and cache lookups (optional: a provider without them never calls it). */
