@@ -27,7 +27,7 @@ export const costDashboard: DashboardSpec = {
       kind: 'timeseries',
       title: 'Cost per video',
       description:
-        'Average provider cost of the videos completed in each interval. HighCostPerVideo warns above 0.10 USD over 5 minutes.',
+        'Average provider cost the videos completed in each interval recorded. HighCostPerVideo warns when all provider spend (failed and retried attempts included) per completed video stays above 0.10 USD for 5 minutes.',
       unit: 'currencyUSD',
       decimals: 3,
       thresholds: [{ value: thresholds.costPerVideoUsd, color: 'orange' }],

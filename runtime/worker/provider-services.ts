@@ -41,19 +41,23 @@ export function startProviderServices(
   // outage must give up and write the script, not wait for Redis to come back.
   const redis = createRedis(config.redis, { name: 'worker-providers', maxRetriesPerRequest: 1, log });
   const prefix = config.queue.prefix;
-  const scriptCircuits = new CircuitBreaker();
+  // One breaker per provider, keyed by model; a provider added here is published with the rest.
+  const circuits: Record<string, CircuitBreaker> = { anthropic: new CircuitBreaker() };
   const worker = `${hostname()}-${process.pid}`;
-  const publish = () =>
-    publishCircuitStates(
+  let publishing: Promise<unknown> = Promise.resolve();
+  const publish = () => {
+    const states = Object.entries(circuits).flatMap(([provider, breaker]) =>
+      Object.entries(breaker.snapshot()).map(([model, state]) => [`${provider}:${model}`, state] as const),
+    );
+    publishing = publishCircuitStates(
       redis,
       prefix,
       worker,
-      Object.fromEntries(
-        Object.entries(scriptCircuits.snapshot()).map(([model, state]) => [`anthropic:${model}`, state]),
-      ),
+      Object.fromEntries(states),
       CIRCUIT_PUBLISH_SECONDS * 3,
     ).catch((error: unknown) => log.warn({ err: error }, 'could not publish circuit states'));
-  const publisher = setInterval(() => void publish(), CIRCUIT_PUBLISH_SECONDS * 1000);
+  };
+  const publisher = setInterval(publish, CIRCUIT_PUBLISH_SECONDS * 1000);
   publisher.unref();
   const retention = startRetention({
     db,
@@ -67,10 +71,12 @@ export function startProviderServices(
     events: allEvents(providerMetrics(metrics), postgresProviderRecords(db.primary, log)),
     ...(ttl > 0 ? { cache: new RedisScriptCache(redis, prefix, ttl) } : {}),
     delegation: new PatternMemory(db.primary, policyFrom(config.delegation)),
-    scriptCircuits,
+    scriptCircuits: circuits.anthropic!,
     async stop() {
       clearInterval(publisher);
       await retention.stop();
+      // A publication in flight would register this worker again after the withdrawal.
+      await publishing;
       await withdrawCircuitStates(redis, prefix, worker).catch((error: unknown) =>
         log.warn({ err: error }, 'could not withdraw circuit states; they expire on their own'),
       );

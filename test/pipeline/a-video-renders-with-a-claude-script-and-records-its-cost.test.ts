@@ -76,6 +76,20 @@ test('with an Anthropic key a 15 s video renders with a Claude script, and its c
     page,
     /^archibald_provider_calls_total\{provider="anthropic",model="claude-haiku-5-5",outcome="ok"\} 1$/m,
   );
+  const byModel =
+    /^archibald_provider_model_cost_usd_total\{provider="anthropic",model="claude-haiku-5-5"\} (\S+)$/m.exec(
+      page,
+    )?.[1];
+  assert.ok(byModel && Math.abs(Number(byModel) - script.costUsd) < 1e-6, `model cost metric: ${byModel}`);
+  const tokens =
+    /^archibald_provider_units_total\{provider="anthropic",model="claude-haiku-5-5",unit="tokens"\} (\S+)$/m.exec(
+      page,
+    )?.[1];
+  assert.ok(Number(tokens) > 420, `billed tokens: ${tokens}`);
+  assert.match(
+    page,
+    /^archibald_provider_call_seconds_count\{provider="anthropic",model="claude-haiku-5-5"\} 1$/m,
+  );
 });
 
 test('when both models fail the video still renders, with the offline writer named on its script', async () => {
