@@ -12,6 +12,7 @@ const modelCost = m.providerModelCost.name;
 const escalations = m.providerEscalations.name;
 const callSeconds = m.providerCallDuration.name;
 const units = m.providerUnits.name;
+const circuitOpen = m.providerCircuitOpen.name;
 const fallbacks = m.providerFallbacks.name;
 const cacheRequests = m.scriptCacheRequests.name;
 const written = m.scriptsWritten.name;
@@ -207,6 +208,23 @@ clamp_min(sum(rate(${calls}{${ns}}[$__rate_interval])) or vector(0), 1e-9)`,
         {
           expr: `sum by (provider, model, unit) (rate(${units}{${ns}}[$__rate_interval])) * 3600 or vector(0)`,
           legend: '{{provider}} {{model}} {{unit}}',
+        },
+      ],
+    },
+    {
+      kind: 'timeseries',
+      title: 'Workers skipping a model (open circuit)',
+      description:
+        'Workers whose circuit for a model is open (skipping it for a cool-down after repeated failures), by provider and model. Zero when every circuit is closed.',
+      unit: 'short',
+      decimals: 0,
+      min: 0,
+      width: 8,
+      stacked: true,
+      queries: [
+        {
+          expr: `sum by (provider, model) (${circuitOpen}{${ns}}) or vector(0)`,
+          legend: '{{provider}} {{model}}',
         },
       ],
     },

@@ -231,6 +231,14 @@ export const metricCatalog = {
     sources: ['worker'],
     unit: 'short',
   },
+  providerCircuitOpen: {
+    name: 'archibald_provider_circuit_open',
+    type: 'gauge',
+    help: '1 while this worker skips the model (its circuit is open after repeated failures), 0 once it is half-open or closed again; no series for a model that never failed.',
+    labelNames: ['provider', 'model'],
+    sources: ['worker'],
+    unit: 'short',
+  },
   providerEscalations: {
     name: 'archibald_provider_escalations_total',
     type: 'counter',

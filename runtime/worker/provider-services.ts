@@ -11,7 +11,7 @@ import { PatternMemory, policyFrom } from '../db/pattern-memory.js';
 import type { Database } from '../db/pool.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ProviderEvents, ScriptCache, ScriptDelegation } from '../pipeline/stages.js';
-import { CircuitBreaker } from '../providers/circuit-breaker.js';
+import { CircuitBreaker, type CircuitState } from '../providers/circuit-breaker.js';
 import { publishCircuitStates, withdrawCircuitStates } from '../queue/circuit-states.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { RedisScriptCache } from '../queue/script-cache.js';
@@ -31,6 +31,29 @@ export interface ProviderServices {
   stop(): Promise<void>;
 }
 
+/**
+ * Sets archibald_provider_circuit_open for the circuits a breaker knows, and back to 0 for those
+ * it no longer does (a success forgets a circuit); `reported` carries the keys between calls.
+ */
+function reportCircuits(
+  metrics: Metrics,
+  states: ReadonlyArray<{ provider: string; model: string; state: CircuitState }>,
+  reported: Set<string>,
+): void {
+  const now = new Set<string>();
+  for (const { provider, model, state } of states) {
+    now.add(JSON.stringify([provider, model]));
+    metrics.providerCircuitOpen.set({ provider, model }, state === 'open' ? 1 : 0);
+  }
+  for (const key of reported) {
+    if (now.has(key)) continue;
+    const [provider, model] = JSON.parse(key) as [string, string];
+    metrics.providerCircuitOpen.set({ provider, model }, 0);
+  }
+  reported.clear();
+  for (const key of now) reported.add(key);
+}
+
 export function startProviderServices(
   config: Config,
   db: Database,
@@ -45,15 +68,17 @@ export function startProviderServices(
   const circuits: Record<string, CircuitBreaker> = { anthropic: new CircuitBreaker() };
   const worker = `${hostname()}-${process.pid}`;
   let publishing: Promise<unknown> = Promise.resolve();
+  const reported = new Set<string>();
   const publish = () => {
     const states = Object.entries(circuits).flatMap(([provider, breaker]) =>
-      Object.entries(breaker.snapshot()).map(([model, state]) => [`${provider}:${model}`, state] as const),
+      Object.entries(breaker.snapshot()).map(([model, state]) => ({ provider, model, state })),
     );
+    reportCircuits(metrics, states, reported);
     publishing = publishCircuitStates(
       redis,
       prefix,
       worker,
-      Object.fromEntries(states),
+      Object.fromEntries(states.map((c) => [`${c.provider}:${c.model}`, c.state])),
       CIRCUIT_PUBLISH_SECONDS * 3,
     ).catch((error: unknown) => log.warn({ err: error }, 'could not publish circuit states'));
   };
