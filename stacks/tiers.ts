@@ -73,6 +73,15 @@ export interface Tier {
    * vaults, the videos bucket): a destroy or a replacing change stops until an operator unprotects.
    */
   readonly protectResources: boolean;
+  /**
+   * The Claude script writer's models and the per-video provider budget (SCRIPT_MODEL_CHEAP,
+   * SCRIPT_MODEL_PREMIUM, VIDEO_BUDGET_USD); used when the stack has an Anthropic key.
+   */
+  readonly scripts: {
+    readonly cheapModel: string;
+    readonly premiumModel: string;
+    readonly videoBudgetUsd: number;
+  };
   readonly redis: {
     readonly nodeType: string;
     /**
@@ -187,9 +196,13 @@ const ORCHESTRATOR_API = {
   limits: { cpu: '2000m', memory: '4Gi' },
 } as const;
 
+/** The runtime's default models; a tier changes its budget (dev spends least, enterprise most). */
+const SCRIPT_MODELS = { cheapModel: 'claude-haiku-5-5', premiumModel: 'claude-sonnet-5-5' } as const;
+
 export const TIERS: Readonly<Record<TierName, Tier>> = {
   dev: {
     name: 'dev',
+    scripts: { ...SCRIPT_MODELS, videoBudgetUsd: 0.02 },
     protectResources: false,
     scale: { name: 'low', workers: 2, concurrentVideos: 5 },
     network: { vpcCidr: '10.10.0.0/16', azCount: 2, natPerAz: false },
@@ -273,6 +286,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
   },
   staging: {
     name: 'staging',
+    scripts: { ...SCRIPT_MODELS, videoBudgetUsd: 0.05 },
     protectResources: true,
     scale: { name: 'medium', workers: 5, concurrentVideos: 15 },
     network: { vpcCidr: '10.20.0.0/16', azCount: 2, natPerAz: false },
@@ -356,6 +370,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
   },
   prod: {
     name: 'prod',
+    scripts: { ...SCRIPT_MODELS, videoBudgetUsd: 0.05 },
     protectResources: true,
     scale: { name: 'high', workers: 10, concurrentVideos: 50 },
     network: { vpcCidr: '10.30.0.0/16', azCount: 3, natPerAz: true },
@@ -439,6 +454,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
   },
   enterprise: {
     name: 'enterprise',
+    scripts: { ...SCRIPT_MODELS, videoBudgetUsd: 0.1 },
     protectResources: true,
     scale: { name: 'enterprise', workers: 20, concurrentVideos: 100 },
     network: { vpcCidr: '10.40.0.0/16', azCount: 3, natPerAz: true },

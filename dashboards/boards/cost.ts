@@ -6,8 +6,15 @@ import { thresholds } from '../rules/alerts.js';
 const m = metricCatalog;
 const cost = m.videoCost.name;
 const provider = m.providerCost.name;
-const calls = m.scriptModelCalls.name;
-const skips = m.scriptModelSkips.name;
+const calls = m.providerCalls.name;
+const skips = m.providerSkips.name;
+const modelCost = m.providerModelCost.name;
+const escalations = m.providerEscalations.name;
+const callSeconds = m.providerCallDuration.name;
+const units = m.providerUnits.name;
+const circuitOpen = m.providerCircuitOpen.name;
+const fallbacks = m.providerFallbacks.name;
+const cacheRequests = m.scriptCacheRequests.name;
 const written = m.scriptsWritten.name;
 
 export const costDashboard: DashboardSpec = {
@@ -21,7 +28,7 @@ export const costDashboard: DashboardSpec = {
       kind: 'timeseries',
       title: 'Cost per video',
       description:
-        'Average provider cost of the videos completed in each interval. HighCostPerVideo warns above 0.10 USD over 5 minutes.',
+        'Average provider cost the videos completed in each interval recorded. HighCostPerVideo warns when all provider spend (failed and retried attempts included) per completed video stays above 0.10 USD for 5 minutes.',
       unit: 'currencyUSD',
       decimals: 3,
       thresholds: [{ value: thresholds.costPerVideoUsd, color: 'orange' }],
@@ -107,23 +114,63 @@ sum(rate(${cost}_count{${ns}}[$__rate_interval]))`,
     },
     {
       kind: 'timeseries',
-      title: 'Script model calls',
+      title: 'Spend per provider and model (USD per hour)',
       description:
-        'Calls to the script-writing models by model and outcome (ok, invalid: escalated, error: failed after retries). None when ANTHROPIC_API_KEY is unset.',
+        'Spend on each paid model, priced from each answer, as US dollars per hour. None when no provider key is set.',
+      unit: 'currencyUSD',
+      decimals: 3,
+      width: 12,
+      stacked: true,
+      queries: [
+        {
+          expr: `sum by (provider, model) (rate(${modelCost}{${ns}}[$__rate_interval])) * 3600 or vector(0)`,
+          legend: '{{provider}} {{model}}',
+        },
+      ],
+    },
+    {
+      kind: 'timeseries',
+      title: 'Escalation and fallback rate',
+      description:
+        "Share of paid calls whose unusable answer moved the task to the provider's next model (escalation), and tasks per call that ended at the offline fallback.",
+      unit: 'percentunit',
+      min: 0,
+      width: 12,
+      queries: [
+        {
+          // No calls (offline rendering): a zero rather than "No data" or a division by zero.
+          expr: `(sum(rate(${escalations}{${ns}}[$__rate_interval])) or vector(0))
+/
+clamp_min(sum(rate(${calls}{${ns}}[$__rate_interval])) or vector(0), 1e-9)`,
+          legend: 'escalations',
+        },
+        {
+          expr: `(sum(rate(${fallbacks}{${ns}}[$__rate_interval])) or vector(0))
+/
+clamp_min(sum(rate(${calls}{${ns}}[$__rate_interval])) or vector(0), 1e-9)`,
+          legend: 'fallbacks',
+        },
+      ],
+    },
+    {
+      kind: 'timeseries',
+      title: 'Provider calls',
+      description:
+        'Calls to paid models by provider, model and outcome (ok, invalid: failed validation, error: failed after retries). None when no provider key is set.',
       unit: 'reqps',
       width: 8,
       stacked: true,
       queries: [
         {
           // Offline rendering makes no calls: show a zero rather than "No data".
-          expr: `sum by (model, outcome) (rate(${calls}{${ns}}[$__rate_interval])) or vector(0)`,
-          legend: '{{model}} {{outcome}}',
+          expr: `sum by (provider, model, outcome) (rate(${calls}{${ns}}[$__rate_interval])) or vector(0)`,
+          legend: '{{provider}} {{model}} {{outcome}}',
         },
       ],
     },
     {
       kind: 'timeseries',
-      title: 'Script models skipped',
+      title: 'Provider models skipped',
       description:
         'Models not called: circuit_open (cooling down after repeated failures) or budget (the call could cross VIDEO_BUDGET_USD).',
       unit: 'short',
@@ -131,8 +178,71 @@ sum(rate(${cost}_count{${ns}}[$__rate_interval]))`,
       stacked: true,
       queries: [
         {
-          expr: `sum by (model, reason) (increase(${skips}{${ns}}[$__rate_interval])) or vector(0)`,
-          legend: '{{model}} {{reason}}',
+          expr: `sum by (provider, model, reason) (increase(${skips}{${ns}}[$__rate_interval])) or vector(0)`,
+          legend: '{{provider}} {{model}} {{reason}}',
+        },
+      ],
+    },
+    {
+      kind: 'timeseries',
+      title: 'Provider call latency (p95)',
+      description: '95th percentile wall time of one paid call, retries included, by provider and model.',
+      unit: 's',
+      width: 8,
+      queries: [
+        {
+          expr: `histogram_quantile(0.95, sum by (provider, model, le) (rate(${callSeconds}_bucket{${ns}}[$__rate_interval])))`,
+          legend: '{{provider}} {{model}}',
+        },
+      ],
+    },
+    {
+      kind: 'timeseries',
+      title: 'Billed units per hour',
+      description:
+        'What the paid models bill by (tokens, characters, images), per hour, by provider and model.',
+      unit: 'short',
+      width: 8,
+      stacked: true,
+      queries: [
+        {
+          expr: `sum by (provider, model, unit) (rate(${units}{${ns}}[$__rate_interval])) * 3600 or vector(0)`,
+          legend: '{{provider}} {{model}} {{unit}}',
+        },
+      ],
+    },
+    {
+      kind: 'timeseries',
+      title: 'Workers skipping a model (open circuit)',
+      description:
+        'Workers whose circuit for a model is open (skipping it for a cool-down after repeated failures), by provider and model. Zero when every circuit is closed.',
+      unit: 'short',
+      decimals: 0,
+      min: 0,
+      width: 8,
+      stacked: true,
+      queries: [
+        {
+          expr: `sum by (provider, model) (${circuitOpen}{${ns}}) or vector(0)`,
+          legend: '{{provider}} {{model}}',
+        },
+      ],
+    },
+    {
+      kind: 'timeseries',
+      title: 'Script cache hit rate',
+      description:
+        'Share of script requests served from the response cache (a model-written script reused at no cost). None when the cache is off or scripts are written offline.',
+      unit: 'percentunit',
+      min: 0,
+      max: 1,
+      width: 8,
+      queries: [
+        {
+          expr: `(sum(rate(${cacheRequests}{result="hit", ${ns}}[$__rate_interval])) or vector(0))
+/
+clamp_min(sum(rate(${cacheRequests}{${ns}}[$__rate_interval])) or vector(0), 1e-9)`,
+          legend: 'hit rate',
         },
       ],
     },

@@ -94,7 +94,7 @@ export const alertDefinitions: AlertDefinition[] = [
     annotations: {
       summary: 'Video cost exceeding threshold',
       description:
-        'Videos completed in {{ $labels.namespace }} over the last 5 minutes cost {{ printf "%.3f" $value }} USD each on average, above the 0.10 USD budget per video.',
+        'Provider spend in {{ $labels.namespace }} over the last 5 minutes came to {{ printf "%.3f" $value }} USD per completed video (failed and retried attempts included), above the 0.10 USD budget per video.',
     },
   },
   {

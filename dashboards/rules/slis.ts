@@ -45,7 +45,7 @@ function base(counterName: string): string {
 
 export const sli = {
   successRatio: recordName(base(m.videosFinished.name), 'success_ratio_rate10m'),
-  costPerVideo: recordName(m.videoCost.name, 'mean_rate5m'),
+  costPerVideo: recordName(base(m.providerCost.name), 'per_completed_video_rate5m'),
   videosCompletedPerHour: recordName(base(m.videosFinished.name), 'completed_per_hour_rate1h'),
   queueJobs: recordName(m.queueJobs.name, 'max'),
   workerBusyRatio: recordName(m.workerActiveJobs.name, 'busy_ratio'),
@@ -66,9 +66,15 @@ sum by (namespace) (rate(${finished}{outcome=~"completed|failed"}[10m]))`,
   },
   {
     record: sli.costPerVideo,
-    expr: `sum by (namespace) (rate(${m.videoCost.name}_sum[5m]))
+    // Real spend: every provider call paid for (failed, cancelled and retried attempts too) per
+    // video delivered. Offline rendering has no provider series: the `or` makes it 0, not absent.
+    expr: `(
+  sum by (namespace) (rate(${m.providerCost.name}[5m]))
+  or
+  0 * sum by (namespace) (rate(${finished}{outcome="completed"}[5m]))
+)
 /
-sum by (namespace) (rate(${m.videoCost.name}_count[5m]))`,
+sum by (namespace) (rate(${finished}{outcome="completed"}[5m]))`,
   },
   {
     record: sli.videosCompletedPerHour,

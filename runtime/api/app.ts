@@ -17,6 +17,7 @@ import { KeyCache } from '../security/key-cache.js';
 import { RateLimit } from '../security/rate-limit.js';
 import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
+import { delegationRoutes } from './routes/delegation.js';
 import { securityHeaders } from './security-headers.js';
 import { eventRoutes } from './routes/events.js';
 import { fileRoutes } from './routes/files.js';
@@ -94,7 +95,7 @@ export async function buildApi(
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
       tags: [
         { name: 'videos', description: 'Video jobs (API key required)' },
-        { name: 'ops', description: 'Health, readiness and metrics' },
+        { name: 'ops', description: 'Health, readiness, delegation stats and pattern memory' },
       ],
     },
   });
@@ -126,6 +127,8 @@ export async function buildApi(
     await videoRoutes(v1, ctx);
     await eventRoutes(v1, ctx);
     await fileRoutes(v1, ctx);
+    // Outside /v1 but behind the same keys: they need the "ops" scope (their config says so).
+    await delegationRoutes(v1, ctx);
   });
   return app;
 }

@@ -70,7 +70,7 @@ export const ListVideosQuery = Type.Object(
 );
 export type ListVideosQuery = Static<typeof ListVideosQuery>;
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
 
@@ -102,6 +102,12 @@ export const VideoView = Type.Object({
   }),
   idempotencyKey: Nullable(Type.String()),
   costUsd: Type.Number(),
+  scriptWriter: Nullable(
+    Type.String({
+      description:
+        'Who wrote the script: anthropic:<model> (also when reused from the response cache) or offline-template; null until the script stage completes.',
+    }),
+  ),
   outputUrl: Nullable(Type.String()),
   captionsUrl: Nullable(Type.String()),
   error: Nullable(Type.Object({ stage: Nullable(Type.String()), message: Type.String() })),

@@ -18,6 +18,7 @@ export function toVideoView(video: VideoRecord, stages: readonly StageSummary[])
     request: video.spec,
     idempotencyKey: video.idempotencyKey,
     costUsd: video.costUsd,
+    scriptWriter: stages.find((s) => s.stage === 'script' && s.status === 'completed')?.writer ?? null,
     outputUrl: video.outputUrl,
     captionsUrl: video.captionsUrl,
     error: video.errorMessage ? { stage: video.errorStage, message: video.errorMessage } : null,

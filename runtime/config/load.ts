@@ -73,6 +73,15 @@ export interface Config {
     baseUrl?: string;
     videoBudgetUsd: number;
     pricesFile?: string;
+    /** 0: no response cache. */
+    cacheTtlSeconds: number;
+  };
+  /** Pattern memory and the provider call records (delegation.ts, db/pattern-memory.ts). */
+  delegation: {
+    patternRetentionHours: number;
+    callRetentionHours: number;
+    minAttempts: number;
+    minCheapSuccessRate: number;
   };
   elevenLabsApiKey?: Secret;
   /** ElevenLabs narration's settings (used when elevenLabsApiKey is set). */
@@ -339,6 +348,13 @@ export function loadConfig(
       ...(e.ANTHROPIC_BASE_URL ? { baseUrl: e.ANTHROPIC_BASE_URL.replace(/\/+$/, '') } : {}),
       videoBudgetUsd: e.VIDEO_BUDGET_USD,
       ...(e.MODEL_PRICES_FILE ? { pricesFile: resolve(e.MODEL_PRICES_FILE) } : {}),
+      cacheTtlSeconds: e.SCRIPT_CACHE_TTL_SECONDS,
+    },
+    delegation: {
+      patternRetentionHours: e.PATTERN_RETENTION_HOURS,
+      callRetentionHours: e.PROVIDER_CALL_RETENTION_HOURS,
+      minAttempts: e.PATTERN_MIN_ATTEMPTS,
+      minCheapSuccessRate: e.PATTERN_MIN_CHEAP_SUCCESS_RATE,
     },
     ...(elevenLabsApiKey ? { elevenLabsApiKey } : {}),
     elevenLabs: {

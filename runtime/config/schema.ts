@@ -222,6 +222,37 @@ export const configSchema = Type.Object({
         "What one video's paid provider calls (script, voice, images) may spend in US dollars; a call whose worst case would cross it is not made (offline fallback).",
     }),
   ),
+  SCRIPT_CACHE_TTL_SECONDS: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 31_536_000,
+      default: 604_800,
+      description:
+        'How long a model-written script is reused for an identical request (topic, style, duration, voice, seed) from the Redis response cache; 0 turns the cache off.',
+    }),
+  ),
+  PATTERN_RETENTION_HOURS: Type.Optional(
+    positiveInt(24, 8760, 'Pattern memory forgets a request pattern unused for this long.'),
+  ),
+  PATTERN_MIN_ATTEMPTS: Type.Optional(
+    positiveInt(
+      5,
+      1000,
+      'Cheap-model answers a pattern needs before its success rate can start it at the premium model.',
+    ),
+  ),
+  PATTERN_MIN_CHEAP_SUCCESS_RATE: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.5,
+      description:
+        'A pattern whose cheap-model success rate (0 to 1) is below this starts at the premium model.',
+    }),
+  ),
+  PROVIDER_CALL_RETENTION_HOURS: Type.Optional(
+    positiveInt(48, 8760, 'How long the record of each provider call (for /delegation/stats) is kept.'),
+  ),
   MODEL_PRICES_FILE: Type.Optional(
     text('JSON file of model prices (USD per million tokens) over the built-in table.'),
   ),

@@ -45,6 +45,7 @@ const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5, 1
 const STAGE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600] as const;
 // $0.10 per video is the cost alert threshold, so it must be a bucket boundary.
 const COST_BUCKETS = [0, 0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.25, 0.5, 1] as const;
+const PROVIDER_CALL_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120] as const;
 const VIDEO_SECONDS_BUCKETS = [15, 30, 60, 90, 120, 180, 300, 450, 600] as const;
 
 export const metricCatalog = {
@@ -189,26 +190,83 @@ export const metricCatalog = {
     sources: ['worker'],
     unit: 'currencyUSD',
   },
-  scriptModelCalls: {
-    name: 'archibald_script_model_calls_total',
+  providerCalls: {
+    name: 'archibald_provider_calls_total',
     type: 'counter',
-    help: 'Script-writing model calls by model and outcome: ok (a usable script), invalid (an answer that failed validation, escalated) or error (failed after its retries, escalated).',
-    labelNames: ['model', 'outcome'],
+    help: 'Paid provider calls by provider, model and outcome: ok (a usable answer), invalid (an answer that failed validation) or error (failed after its retries).',
+    labelNames: ['provider', 'model', 'outcome'],
     sources: ['worker'],
     unit: 'short',
   },
-  scriptModelSkips: {
-    name: 'archibald_script_model_skips_total',
+  providerCallDuration: {
+    name: 'archibald_provider_call_seconds',
+    type: 'histogram',
+    help: 'Wall time of one paid provider call, retries included, by provider and model.',
+    labelNames: ['provider', 'model'],
+    buckets: PROVIDER_CALL_BUCKETS,
+    sources: ['worker'],
+    unit: 's',
+  },
+  providerUnits: {
+    name: 'archibald_provider_units_total',
     type: 'counter',
-    help: 'Script-writing models not called, by model and reason: circuit_open (cooling down after repeated failures) or budget (the call could cross VIDEO_BUDGET_USD).',
-    labelNames: ['model', 'reason'],
+    help: 'Billed units of paid provider calls by provider, model and unit (tokens, characters, images).',
+    labelNames: ['provider', 'model', 'unit'],
+    sources: ['worker'],
+    unit: 'short',
+  },
+  providerModelCost: {
+    name: 'archibald_provider_model_cost_usd_total',
+    type: 'counter',
+    help: 'Spend on paid provider calls in US dollars, by provider and model (priced from each answer).',
+    labelNames: ['provider', 'model'],
+    sources: ['worker'],
+    unit: 'currencyUSD',
+  },
+  providerSkips: {
+    name: 'archibald_provider_skips_total',
+    type: 'counter',
+    help: 'Paid provider models not called, by provider, model and reason: circuit_open (cooling down after repeated failures) or budget (the call could cross VIDEO_BUDGET_USD).',
+    labelNames: ['provider', 'model', 'reason'],
+    sources: ['worker'],
+    unit: 'short',
+  },
+  providerCircuitOpen: {
+    name: 'archibald_provider_circuit_open',
+    type: 'gauge',
+    help: '1 while this worker skips the model (its circuit is open after repeated failures), 0 once it is half-open or closed again; no series for a model that never failed.',
+    labelNames: ['provider', 'model'],
+    sources: ['worker'],
+    unit: 'short',
+  },
+  providerEscalations: {
+    name: 'archibald_provider_escalations_total',
+    type: 'counter',
+    help: "Tasks moved to the provider's next model after this model's answer was unusable, by task, provider and model.",
+    labelNames: ['task', 'provider', 'model'],
+    sources: ['worker'],
+    unit: 'short',
+  },
+  providerFallbacks: {
+    name: 'archibald_provider_fallbacks_total',
+    type: 'counter',
+    help: "Tasks served by the offline fallback after the provider's last model (named) failed or was skipped, by task, provider and model.",
+    labelNames: ['task', 'provider', 'model'],
+    sources: ['worker'],
+    unit: 'short',
+  },
+  scriptCacheRequests: {
+    name: 'archibald_script_cache_requests_total',
+    type: 'counter',
+    help: 'Script response-cache lookups by result: hit (a model-written script reused at no cost) or miss.',
+    labelNames: ['result'],
     sources: ['worker'],
     unit: 'short',
   },
   scriptsWritten: {
     name: 'archibald_scripts_written_total',
     type: 'counter',
-    help: 'Scripts written, by the writer that made them (offline-template, or anthropic:<model>).',
+    help: 'Scripts written, by the writer that made them (offline-template, or anthropic:<model>, a cache hit counting for the model that wrote the cached script).',
     labelNames: ['writer'],
     sources: ['worker'],
     unit: 'short',

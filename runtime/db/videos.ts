@@ -63,13 +63,18 @@ const VIDEO_COLUMNS = `id, api_key_id AS "apiKeyId", idempotency_key AS "idempot
 const STAGE_COLUMNS = `stage, status, attempt, attempt_token AS "attemptToken", started_at AS "startedAt", finished_at AS "finishedAt",
   duration_ms AS "durationMs", output, cost_usd::float8 AS "costUsd", error_message AS "errorMessage"`;
 
-// Stage summaries (without outputs) aggregated in the same query, saving a round trip per read.
+// Stage summaries (without outputs, but the script's writer) aggregated in the same query, saving
+// a round trip per read.
 const STAGES_JSON = `coalesce((SELECT json_agg(json_build_object('stage', s.stage, 'status', s.status,
     'attempt', s.attempt, 'startedAt', s.started_at, 'finishedAt', s.finished_at, 'durationMs', s.duration_ms,
-    'costUsd', s.cost_usd::float8, 'errorMessage', s.error_message) ORDER BY s.started_at, s.stage)
+    'costUsd', s.cost_usd::float8, 'errorMessage', s.error_message,
+    'writer', CASE WHEN s.stage = 'script' THEN s.output ->> 'writer' END) ORDER BY s.started_at, s.stage)
   FROM video_stages s WHERE s.video_id = videos.id), '[]') AS "stagesJson"`;
 
-export type StageSummary = Omit<StageRecord, 'output' | 'attemptToken'>;
+export type StageSummary = Omit<StageRecord, 'output' | 'attemptToken'> & {
+  /** Who wrote the script (the script stage's output names it); null for other stages. */
+  writer: string | null;
+};
 export interface VideoWithStages extends VideoRecord {
   stages: StageSummary[];
 }

@@ -23,8 +23,11 @@ import {
 } from '../stages/narration.js';
 import { loadMediaPrices } from '../providers/media-prices.js';
 import { createPublishStage } from '../stages/publish.js';
+import type { CircuitBreaker } from '../providers/circuit-breaker.js';
 import type { ProviderEvents } from '../providers/provider-events.js';
 import { ClaudeScriptWriter } from '../stages/script/claude-writer.js';
+import type { ScriptDelegation } from '../stages/script/delegation.js';
+import type { ScriptCache } from '../stages/script/script-cache.js';
 import { OfflineScriptWriter } from '../stages/script/offline-writer.js';
 import { loadPrices } from '../stages/script/prices.js';
 import { createScriptStage } from '../stages/script/stage.js';
@@ -34,7 +37,7 @@ import { createVisualsStage } from '../stages/visuals.js';
 import { createStorage } from '../storage/create-storage.js';
 import type { StorageOptions } from '../storage/storage.js';
 
-export type { ProviderEvents };
+export type { ProviderEvents, ScriptCache, ScriptDelegation };
 
 /** Who writes the script: Claude (cheap model first) when `anthropic` is set, else offline. */
 export interface ScriptOptions {
@@ -51,12 +54,18 @@ export interface ScriptOptions {
   };
   /** Where provider calls, skips and the writer that served each script are reported. */
   events?: ProviderEvents;
+  /** Model-written scripts by request (Redis in the worker); used only with `anthropic`. */
+  cache?: ScriptCache;
+  /** Pattern memory deciding where each write starts (Postgres in the worker). */
+  delegation?: ScriptDelegation;
+  /** The process's circuit breaker for the script models, so it can publish their states. */
+  circuits?: CircuitBreaker;
 }
 
 /** Claude with the offline writer as its fallback, or the offline writer alone. */
 export function createScriptWriter(options: ScriptOptions = {}): ScriptWriter {
   const offline = new OfflineScriptWriter();
-  const { anthropic, events } = options;
+  const { anthropic, events, cache, delegation, circuits } = options;
   if (!anthropic) return events ? servedWriter(offline, events) : offline;
   return new ClaudeScriptWriter({
     apiKey: anthropic.apiKey,
@@ -67,6 +76,9 @@ export function createScriptWriter(options: ScriptOptions = {}): ScriptWriter {
     prices: loadPrices(anthropic.pricesFile),
     fallback: offline,
     ...(events ? { events } : {}),
+    ...(cache ? { cache } : {}),
+    ...(delegation ? { delegation } : {}),
+    ...(circuits ? { circuits } : {}),
   });
 }
 

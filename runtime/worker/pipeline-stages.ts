@@ -9,26 +9,60 @@ import type { Config } from '../config/load.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Stage } from '../pipeline/stage.js';
 import { createScriptWriter, createStages } from '../pipeline/stages.js';
-import type { ProviderEvents, RenderOptions, ScriptOptions, ScriptWriter } from '../pipeline/stages.js';
+import type {
+  ProviderEvents,
+  RenderOptions,
+  ScriptCache,
+  ScriptDelegation,
+  ScriptOptions,
+  ScriptWriter,
+} from '../pipeline/stages.js';
+import type { CircuitBreaker } from '../providers/circuit-breaker.js';
 
-/** Provider calls, skips and who served each task, as the catalog's metrics. */
+/** Provider calls, skips, delegation steps and who served each task, as the catalog's metrics. */
 export function providerMetrics(metrics: Metrics): ProviderEvents {
   return {
-    call: (call) => {
-      if (call.provider === 'anthropic')
-        metrics.scriptModelCalls.inc({ model: call.model, outcome: call.outcome });
+    call: ({ provider, model, outcome, latencyMs, units, unit, costUsd }) => {
+      metrics.providerCalls.inc({ provider, model, outcome });
+      metrics.providerCallDuration.observe({ provider, model }, latencyMs / 1000);
+      if (units > 0) metrics.providerUnits.inc({ provider, model, unit }, units);
+      if (costUsd > 0) metrics.providerModelCost.inc({ provider, model }, costUsd);
     },
-    skip: (provider, model, reason) => {
-      if (provider === 'anthropic') metrics.scriptModelSkips.inc({ model, reason });
-    },
+    skip: (provider, model, reason) => metrics.providerSkips.inc({ provider, model, reason }),
     served: (task, by) => {
       if (task === 'script') metrics.scriptsWritten.inc({ writer: by });
+    },
+    delegation: (event) => {
+      switch (event.kind) {
+        case 'escalation':
+          return metrics.providerEscalations.inc({
+            task: event.task,
+            provider: event.provider,
+            model: event.model,
+          });
+        case 'fallback':
+          return metrics.providerFallbacks.inc({
+            task: event.task,
+            provider: event.provider,
+            model: event.model,
+          });
+        case 'cache':
+          if (event.task === 'script') metrics.scriptCacheRequests.inc({ result: event.result });
+      }
     },
   };
 }
 
+/** What the worker process gives the providers (provider-services.ts); absent: metrics only. */
+export interface StageProviders {
+  events: ProviderEvents;
+  cache?: ScriptCache;
+  delegation: ScriptDelegation;
+  scriptCircuits: CircuitBreaker;
+}
+
 /** Claude with the offline fallback when an Anthropic key is configured; offline otherwise. */
-export function scriptOptions(config: Config, metrics?: Metrics): ScriptOptions {
+export function scriptOptions(config: Config, metrics?: Metrics, providers?: StageProviders): ScriptOptions {
   const key = config.anthropicApiKey;
   const s = config.scriptModels;
   return {
@@ -44,15 +78,24 @@ export function scriptOptions(config: Config, metrics?: Metrics): ScriptOptions 
           },
         }
       : {}),
-    ...(metrics ? { events: providerMetrics(metrics) } : {}),
+    ...(providers
+      ? {
+          events: providers.events,
+          ...(providers.cache ? { cache: providers.cache } : {}),
+          delegation: providers.delegation,
+          circuits: providers.scriptCircuits,
+        }
+      : metrics
+        ? { events: providerMetrics(metrics) }
+        : {}),
   };
 }
 
-export function scriptWriter(config: Config, metrics?: Metrics): ScriptWriter {
-  return createScriptWriter(scriptOptions(config, metrics));
+export function scriptWriter(config: Config, metrics?: Metrics, providers?: StageProviders): ScriptWriter {
+  return createScriptWriter(scriptOptions(config, metrics, providers));
 }
 
-export function stageOptions(config: Config, metrics?: Metrics): RenderOptions {
+export function stageOptions(config: Config, metrics?: Metrics, providers?: StageProviders): RenderOptions {
   return {
     storage: config.s3
       ? {
@@ -69,8 +112,9 @@ export function stageOptions(config: Config, metrics?: Metrics): RenderOptions {
     assetCacheDir: config.assetCacheDir,
     assetCacheMaxBytes: config.assetCacheMaxBytes,
     ffmpegTimeoutSeconds: config.queue.timeoutSeconds,
-    script: scriptOptions(config, metrics),
-    ...(metrics ? { events: providerMetrics(metrics) } : {}),
+    script: scriptOptions(config, metrics, providers),
+    // Voices and images report through the same events as the script (records and metrics).
+    ...(providers ? { events: providers.events } : metrics ? { events: providerMetrics(metrics) } : {}),
     ...mediaOptions(config),
   };
 }
@@ -112,6 +156,6 @@ export function mediaOptions(config: Config): Pick<RenderOptions, 'narration' | 
   };
 }
 
-export function pipelineStages(config: Config, metrics?: Metrics): Stage[] {
-  return createStages(stageOptions(config, metrics));
+export function pipelineStages(config: Config, metrics?: Metrics, providers?: StageProviders): Stage[] {
+  return createStages(stageOptions(config, metrics, providers));
 }

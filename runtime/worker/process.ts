@@ -10,6 +10,7 @@ import { createProcessMetrics } from '../metrics/registry.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Stage } from '../pipeline/stage.js';
 import { startMetricsServer } from './metrics-server.js';
+import { startProviderServices, type ProviderServices } from './provider-services.js';
 import { VideoWorker } from './video-worker.js';
 
 export interface WorkerProcess {
@@ -21,8 +22,12 @@ export interface WorkerProcess {
   failed: Promise<Error>;
 }
 
-/** The stages, or a function that builds them with the process's metrics (the script writer counts). */
-export type WorkerStages = readonly Stage[] | ((metrics: Metrics) => readonly Stage[]);
+/**
+ * The stages, or a function that builds them with the process's metrics and provider services
+ * (the script writer counts its calls, records them, caches and remembers).
+ */
+export type WorkerStages =
+  readonly Stage[] | ((metrics: Metrics, providers: ProviderServices) => readonly Stage[]);
 
 export async function startWorkerProcess(
   config: Config,
@@ -31,7 +36,9 @@ export async function startWorkerProcess(
 ): Promise<WorkerProcess> {
   const db = createDatabase(config.database, log);
   const { registry, metrics } = createProcessMetrics('worker', config.version);
-  const stages = typeof stagesOrFactory === 'function' ? stagesOrFactory(metrics) : stagesOrFactory;
+  const providers = startProviderServices(config, db, metrics, log);
+  const stages =
+    typeof stagesOrFactory === 'function' ? stagesOrFactory(metrics, providers) : stagesOrFactory;
   const worker = new VideoWorker({ config, db, stages, log, metrics });
   let stopping = false;
   const server = await startMetricsServer(registry, {
@@ -44,6 +51,7 @@ export async function startWorkerProcess(
   } catch (error) {
     await worker.stop().catch(() => {});
     await server.close();
+    await providers.stop();
     await db.close();
     throw error;
   }
@@ -58,6 +66,7 @@ export async function startWorkerProcess(
       stopped ??= (async () => {
         await worker.stop();
         await server.close();
+        await providers.stop();
         await db.close();
       })();
       return stopped;

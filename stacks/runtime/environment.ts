@@ -145,6 +145,11 @@ export function runtimeEnvironment(
   } else {
     env.STORAGE_DIR = PATHS.storage;
   }
-  if (e.hasAnthropicKey) env.ANTHROPIC_API_KEY_FILE = vaultSecretFile('anthropicApiKey');
+  if (e.hasAnthropicKey) {
+    env.ANTHROPIC_API_KEY_FILE = vaultSecretFile('anthropicApiKey');
+    env.SCRIPT_MODEL_CHEAP = tier.scripts.cheapModel;
+    env.SCRIPT_MODEL_PREMIUM = tier.scripts.premiumModel;
+    env.VIDEO_BUDGET_USD = String(tier.scripts.videoBudgetUsd);
+  }
   return env;
 }

@@ -108,23 +108,18 @@ function burnAlert(severity: string, summary: string, description: string): Expe
 }
 
 const finished = (outcome: string) => series(m.videosFinished.name, { namespace: NS, outcome });
+const spend = (provider: string) => series(m.providerCost.name, { namespace: NS, provider });
 const queue = (pod: string, state: string) => series(m.queueJobs.name, { namespace: NS, pod, state });
 const worker = (name: string, pod: string) => series(name, { namespace: NS, pod });
 
 export const alertCases: AlertCase[] = [
-  // HighCostPerVideo: > 0.10 USD for 5m, warning.
+  // HighCostPerVideo: provider spend per completed video > 0.10 USD for 5m, warning.
   {
-    name: 'cost per video of 0.25 USD warns after 5 minutes',
+    name: 'provider spend of 0.25 USD per completed video warns after 5 minutes',
     series: [
-      { series: series(`${m.videoCost.name}_sum`, { namespace: NS }), values: counter([0.25, 60]) },
-      { series: series(`${m.videoCost.name}_count`, { namespace: NS }), values: counter([1, 60]) },
-    ],
-    exprs: [
-      {
-        at: '10m',
-        expr: sli.costPerVideo,
-        samples: [{ labels: series(sli.costPerVideo, { namespace: NS }), value: 0.25 }],
-      },
+      { series: spend('anthropic'), values: counter([0.15, 60]) },
+      { series: spend('elevenlabs'), values: counter([0.1, 60]) },
+      { series: finished('completed'), values: counter([1, 60]) },
     ],
     alerts: [
       { at: '4m', alert: 'HighCostPerVideo', firing: [] },
@@ -136,19 +131,54 @@ export const alertCases: AlertCase[] = [
             labels: { namespace: NS, severity: 'warning' },
             summary: 'Video cost exceeding threshold',
             description:
-              'Videos completed in archibald over the last 5 minutes cost 0.250 USD each on average, above the 0.10 USD budget per video.',
+              'Provider spend in archibald over the last 5 minutes came to 0.250 USD per completed video (failed and retried attempts included), above the 0.10 USD budget per video.',
           },
         ],
       },
     ],
   },
   {
-    name: 'cost per video of 0.09 USD stays quiet',
+    name: 'provider spend of 0.09 USD per completed video stays quiet',
     series: [
-      { series: series(`${m.videoCost.name}_sum`, { namespace: NS }), values: counter([0.09, 60]) },
-      { series: series(`${m.videoCost.name}_count`, { namespace: NS }), values: counter([1, 60]) },
+      { series: spend('anthropic'), values: counter([0.09, 60]) },
+      { series: finished('completed'), values: counter([1, 60]) },
     ],
     alerts: [{ at: '30m', alert: 'HighCostPerVideo', firing: [] }],
+  },
+  {
+    name: 'offline rendering has a cost per video of zero and stays quiet',
+    series: [{ series: finished('completed'), values: counter([1, 60]) }],
+    exprs: [
+      {
+        at: '10m',
+        expr: sli.costPerVideo,
+        samples: [{ labels: series(sli.costPerVideo, { namespace: NS }), value: 0 }],
+      },
+    ],
+    alerts: [{ at: '30m', alert: 'HighCostPerVideo', firing: [] }],
+  },
+  {
+    name: 'spend on failed attempts counts towards the cost per completed video',
+    series: [
+      { series: spend('anthropic'), values: counter([0.3, 60]) },
+      { series: finished('completed'), values: counter([1, 60]) },
+      { series: finished('failed'), values: counter([2, 60]) },
+    ],
+    // Divided by all three finished videos it would be 0.10 and quiet.
+    alerts: [
+      {
+        at: '10m',
+        alert: 'HighCostPerVideo',
+        firing: [
+          {
+            labels: { namespace: NS, severity: 'warning' },
+            summary: 'Video cost exceeding threshold',
+            description:
+              'Provider spend in archibald over the last 5 minutes came to 0.300 USD per completed video (failed and retried attempts included), above the 0.10 USD budget per video.',
+          },
+        ],
+      },
+    ],
   },
 
   // LowSuccessRate: < 0.90 for 10m, critical.

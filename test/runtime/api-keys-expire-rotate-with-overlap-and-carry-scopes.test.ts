@@ -212,7 +212,14 @@ test('keys from before the lifecycle migration get 30 days from the migration an
       `INSERT INTO api_keys (id, name, key_hash, key_prefix, created_at)
        VALUES ('00000000-0000-4000-8000-000000000001', 'legacy', 'hash', 'ak_legacy', now() - interval '365 days')`,
     );
-    assert.deepEqual(await migrate(old, undefined, migrations), ['4_api_key_lifecycle']);
+    assert.deepEqual(
+      await migrate(
+        old,
+        undefined,
+        migrations.filter((m) => m.version <= 4),
+      ),
+      ['4_api_key_lifecycle'],
+    );
     const { rows } = await old.query('SELECT expires_at, scopes, rotated_from, successor_id FROM api_keys');
     near(rows[0].expires_at, Date.now() + 30 * DAY, 'legacy key expiry');
     assert.deepEqual(rows[0].scopes, ['videos']);

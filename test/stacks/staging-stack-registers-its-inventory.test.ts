@@ -93,6 +93,10 @@ test('staging monitoring and runtime follow the tier', () => {
   assert.equal(data.S3_BUCKET, 'archibald-staging-videos-123456789012');
   assert.equal(data.CDN_BASE_URL, 'https://cdn.staging.archibald.example.com');
   assert.equal(data.ANTHROPIC_API_KEY_FILE, '/vault/secrets/anthropic-api-key');
+  // With a key, the tier's script models and per-video budget.
+  assert.equal(data.SCRIPT_MODEL_CHEAP, tier.scripts.cheapModel);
+  assert.equal(data.SCRIPT_MODEL_PREMIUM, tier.scripts.premiumModel);
+  assert.equal(data.VIDEO_BUDGET_USD, String(tier.scripts.videoBudgetUsd));
 });
 
 test('staging nodes: Karpenter scales nodes from the tier, metrics-server feeds the CPU HPA', () => {

@@ -14,7 +14,11 @@ export function workerCommand(program: Command): void {
     .action(async () => {
       const config = configOrExit();
       const log = createLogger(config, 'worker');
-      const worker = await startWorkerProcess(config, (metrics) => pipelineStages(config, metrics), log);
+      const worker = await startWorkerProcess(
+        config,
+        (metrics, providers) => pipelineStages(config, metrics, providers),
+        log,
+      );
       const ended = await Promise.race([untilSignal().then(() => undefined), worker.failed]);
       await worker.stop();
       // A dead job loop exits non-zero, so Kubernetes restarts the pod instead of keeping a

@@ -11,6 +11,9 @@
  * - A circuit breaker per model skips a model for a cool-down after consecutive failures.
  * - The fixed system prompt is marked for prompt caching.
  * - Every answered call is priced from its `usage` (prices.ts) and recorded with addCost.
+ * - With a `cache`, an identical request reuses a model-written script at no cost (script-cache.ts);
+ *   with a `delegation`, pattern memory decides whether a write starts at the premium model
+ *   (delegation.ts). Neither failing ever fails a write: it is logged and the write goes on.
  */
 import Anthropic from '@anthropic-ai/sdk';
 import type { Model } from '@anthropic-ai/sdk/resources/messages/messages';
@@ -18,8 +21,10 @@ import type { Logger } from 'pino';
 import type { VideoSpec } from '../../pipeline/stage.js';
 import { CircuitBreaker } from '../../providers/circuit-breaker.js';
 import type { ProviderEvents } from '../../providers/provider-events.js';
+import type { ModelResult, ScriptDelegation, StartModel, WriteReport } from './delegation.js';
 import type { ScriptDocument, ScriptSection } from './document.js';
 import { countWords, SECTION_KINDS, validateScript, wordBudget } from './document.js';
+import { fromCache, scriptCacheKey, type ScriptCache } from './script-cache.js';
 import { costOf, DEFAULT_PRICES, priceOf, type PriceTable } from './prices.js';
 import type { ScriptWriter, WriteContext } from './writer.js';
 
@@ -47,7 +52,13 @@ export interface ClaudeWriterOptions {
   circuitFailures?: number;
   /** How long an open circuit skips its model, in milliseconds (default 60 000). */
   circuitCooldownMs?: number;
+  /** Shared with the process (so it can publish the states); one of its own by default. */
+  circuits?: CircuitBreaker;
   events?: ProviderEvents;
+  /** Model-written scripts by request; absent: no cache. */
+  cache?: ScriptCache;
+  /** Pattern memory: where a write starts, and what happened; absent: always cheap first. */
+  delegation?: ScriptDelegation;
   now?: () => number;
 }
 
@@ -119,11 +130,13 @@ export class ClaudeScriptWriter implements ScriptWriter {
 
   constructor(private readonly options: ClaudeWriterOptions) {
     this.prices = options.prices ?? DEFAULT_PRICES;
-    this.circuits = new CircuitBreaker({
-      ...(options.circuitFailures !== undefined ? { failures: options.circuitFailures } : {}),
-      ...(options.circuitCooldownMs !== undefined ? { cooldownMs: options.circuitCooldownMs } : {}),
-      ...(options.now ? { now: options.now } : {}),
-    });
+    this.circuits =
+      options.circuits ??
+      new CircuitBreaker({
+        ...(options.circuitFailures !== undefined ? { failures: options.circuitFailures } : {}),
+        ...(options.circuitCooldownMs !== undefined ? { cooldownMs: options.circuitCooldownMs } : {}),
+        ...(options.now ? { now: options.now } : {}),
+      });
   }
 
   get models(): string[] {
@@ -139,8 +152,88 @@ export class ClaudeScriptWriter implements ScriptWriter {
 
   async write(spec: VideoSpec, signal: AbortSignal, context?: WriteContext): Promise<ScriptDocument> {
     const log = context?.log;
+    const events = this.options.events;
+    const cache = this.options.cache;
+    const key = cache ? scriptCacheKey(spec) : undefined;
+    if (cache && key) {
+      const lookup = await cache.get(key).then(
+        (doc) => ({ doc }),
+        (error: unknown) => {
+          log?.warn({ err: error }, 'script cache unavailable; writing without it');
+          return undefined;
+        },
+      );
+      const hit = lookup?.doc;
+      // An entry that no longer passes (a rule changed since it was written) is written anew.
+      if (hit && validateScript(fromCache(hit, spec), spec).length === 0) {
+        events?.delegation?.({
+          kind: 'cache',
+          task: 'script',
+          provider: PROVIDER,
+          result: 'hit',
+          model: hit.writer.slice(PROVIDER.length + 1),
+        });
+        events?.served('script', hit.writer);
+        log?.info({ writer: hit.writer }, 'script served from the cache');
+        return fromCache(hit, spec);
+      }
+      // A lookup that failed is neither: the hit rate describes the cache, not Redis outages.
+      if (lookup) events?.delegation?.({ kind: 'cache', task: 'script', provider: PROVIDER, result: 'miss' });
+    }
+    const start = await this.startModel(spec, log);
+    const started = performance.now();
+    const report: WriteReport = {
+      start,
+      writer: '',
+      cheap: 'not_tried',
+      premium: 'not_tried',
+      validationFailures: 0,
+      escalated: false,
+      fellBack: false,
+      costUsd: 0,
+      latencyMs: 0,
+    };
+    const doc = await this.writeWithModels(spec, signal, start, report, context);
+    report.writer = doc.writer;
+    report.latencyMs = performance.now() - started;
+    await this.options.delegation?.record(spec, report).catch((error: unknown) => {
+      log?.warn({ err: error }, 'pattern memory unavailable; this write is not remembered');
+    });
+    if (cache && key && !report.fellBack) {
+      await cache.put(key, doc).catch((error: unknown) => {
+        log?.warn({ err: error }, 'script cache unavailable; the script is not cached');
+      });
+    }
+    return doc;
+  }
+
+  /** Where pattern memory says this spec starts; cheap when it cannot be asked. */
+  private async startModel(spec: VideoSpec, log?: Logger): Promise<StartModel> {
+    const delegation = this.options.delegation;
+    if (!delegation || this.models.length === 1) return 'cheap';
+    return delegation.startModel(spec).catch((error: unknown) => {
+      log?.warn({ err: error }, 'pattern memory unavailable; starting at the cheap model');
+      return 'cheap' as const;
+    });
+  }
+
+  private async writeWithModels(
+    spec: VideoSpec,
+    signal: AbortSignal,
+    start: StartModel,
+    report: WriteReport,
+    context?: WriteContext,
+  ): Promise<ScriptDocument> {
+    const log = context?.log;
     const budget = this.options.budgetUsd ?? 0.05;
     const events = this.options.events;
+    const [cheap] = this.models;
+    const models = start === 'premium' ? this.models.slice(-1) : this.models;
+    const tier = (model: string): 'cheap' | 'premium' =>
+      model === cheap && start === 'cheap' ? 'cheap' : 'premium';
+    const result = (model: string, r: ModelResult) => {
+      report[tier(model)] = r;
+    };
     // The video's spend so far (other stages, earlier attempts), plus this write's own calls when
     // the caller keeps no tally.
     let spentHere = 0;
@@ -151,15 +244,20 @@ export class ClaudeScriptWriter implements ScriptWriter {
       maxRetries: this.options.maxRetries ?? 2,
       timeout: this.options.timeoutMs ?? 60_000,
     });
-    for (const model of this.models) {
+    let last: string | undefined;
+    for (const [index, model] of models.entries()) {
       signal.throwIfAborted();
+      last = model;
+      const next = models[index + 1];
       if (this.circuits.isOpen(model)) {
+        result(model, 'skipped');
         events?.skip(PROVIDER, model, 'circuit_open');
         log?.warn({ model }, 'script model skipped: its circuit is open');
         continue;
       }
       const estimate = this.maxCallCost(model, spec);
       if (spent() + estimate > budget) {
+        result(model, 'skipped');
         events?.skip(PROVIDER, model, 'budget');
         log?.warn({ model, spent: spent(), estimate, budget }, 'script model skipped: the video budget');
         // A dearer model would not fit either.
@@ -169,10 +267,12 @@ export class ClaudeScriptWriter implements ScriptWriter {
       try {
         const { doc, cost, tokens } = await this.call(client, model, spec, signal, log);
         spentHere += cost;
+        report.costUsd += cost;
         context?.addCost(PROVIDER, cost);
         const problems = validateScript(doc, spec);
         const outcome = problems.length === 0 ? 'ok' : 'invalid';
         const latencyMs = performance.now() - started;
+        result(model, outcome);
         events?.call({
           provider: PROVIDER,
           model,
@@ -186,6 +286,8 @@ export class ClaudeScriptWriter implements ScriptWriter {
           events?.served('script', doc.writer);
           return doc;
         }
+        report.validationFailures += 1;
+        if (next) this.escalate(model, report);
         log?.warn({ model, problems }, 'script model answer invalid; escalating');
       } catch (error) {
         if (signal.aborted) throw signal.reason ?? error;
@@ -199,13 +301,23 @@ export class ClaudeScriptWriter implements ScriptWriter {
           unit: 'tokens',
           costUsd: 0,
         });
+        result(model, 'error');
         this.circuits.failed(model);
+        if (next) this.escalate(model, report);
         log?.warn({ model, err: error }, 'script model call failed; escalating');
       }
     }
+    report.fellBack = true;
+    if (last) events?.delegation?.({ kind: 'fallback', task: 'script', provider: PROVIDER, model: last });
     const doc = await this.options.fallback.write(spec, signal, context);
     events?.served('script', doc.writer);
     return doc;
+  }
+
+  /** A model's answer was unusable and the next model is asked. */
+  private escalate(model: string, report: WriteReport): void {
+    report.escalated = true;
+    this.options.events?.delegation?.({ kind: 'escalation', task: 'script', provider: PROVIDER, model });
   }
 
   /** The most a call may cost: its prompt as uncached input or a cache write, and max_tokens of output. */
