@@ -7,8 +7,10 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { context } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Migration } from '../db/migrate.js';
 import { loadMigrations } from '../db/migrate.js';
@@ -54,25 +56,33 @@ export async function buildApi(
   // Only JSON bodies: without this, text/plain would be parsed and then fail as "not an object".
   app.removeContentTypeParser(['text/plain']);
 
+  // onResponse runs after the response went out, outside the request's trace context: with tracing
+  // on, the context is kept from onRequest (where the request's span is active) so that the latency
+  // exemplar and the request log line name the request's trace.
+  const traced = ctx.config.tracing !== undefined;
+  const requestContexts = new WeakMap<FastifyRequest, Context>();
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (traced) requestContexts.set(request, context.active());
   });
   const httpDuration = ctx.metrics.metrics.httpRequestDuration;
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    httpDuration.observe(
-      { route, method: request.method, status_code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
-    request.log.info(
-      {
-        method: request.method,
-        route,
-        statusCode: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-      },
-      'request',
-    );
+    context.with(requestContexts.get(request) ?? context.active(), () => {
+      httpDuration.observe(
+        { route, method: request.method, status_code: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
+      request.log.info(
+        {
+          method: request.method,
+          route,
+          statusCode: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+        },
+        'request',
+      );
+    });
   });
 
   await app.register(helmet, { global: true });

@@ -30,7 +30,9 @@ export async function startWorkerProcess(
   log: Logger = createLogger(config, 'worker'),
 ): Promise<WorkerProcess> {
   const db = createDatabase(config.database, log);
-  const { registry, metrics } = createProcessMetrics('worker', config.version);
+  const { registry, metrics } = createProcessMetrics('worker', config.version, {
+    exemplars: config.tracing !== undefined,
+  });
   const stages = typeof stagesOrFactory === 'function' ? stagesOrFactory(metrics) : stagesOrFactory;
   const worker = new VideoWorker({ config, db, stages, log, metrics });
   let stopping = false;

@@ -13,9 +13,11 @@
  * - Every answered call is priced from its `usage` (prices.ts) and recorded with addCost.
  */
 import Anthropic from '@anthropic-ai/sdk';
+import { SpanKind, trace } from '@opentelemetry/api';
 import type { Model } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { Logger } from 'pino';
 import type { VideoSpec } from '../../pipeline/stage.js';
+import { failSpan, inSpan } from '../../telemetry/spans.js';
 import type { ScriptDocument, ScriptSection } from './document.js';
 import { countWords, SECTION_KINDS, validateScript, wordBudget } from './document.js';
 import { costOf, DEFAULT_PRICES, priceOf, type PriceTable } from './prices.js';
@@ -162,34 +164,69 @@ export class ClaudeScriptWriter implements ScriptWriter {
       signal.throwIfAborted();
       if (this.circuitOpen(model)) {
         metrics?.skip(model, 'circuit_open');
+        trace.getActiveSpan()?.addEvent('script_model.skipped', {
+          'gen_ai.request.model': model,
+          'archibald.reason': 'circuit_open',
+        });
         log?.warn({ model }, 'script model skipped: its circuit is open');
         continue;
       }
       const estimate = this.maxCallCost(model, spec);
       if (spent + estimate > budget) {
         metrics?.skip(model, 'budget');
+        trace
+          .getActiveSpan()
+          ?.addEvent('script_model.skipped', { 'gen_ai.request.model': model, 'archibald.reason': 'budget' });
         log?.warn({ model, spent, estimate, budget }, 'script model skipped: the video budget');
         // A dearer model would not fit either.
         break;
       }
-      try {
-        const { doc, cost } = await this.call(client, model, spec, signal, log);
-        spent += cost;
-        context?.addCost(PROVIDER, cost);
-        const problems = validateScript(doc, spec);
-        if (problems.length === 0) {
-          metrics?.call(model, 'ok');
-          metrics?.written(doc.writer);
-          return doc;
-        }
-        metrics?.call(model, 'invalid');
-        log?.warn({ model, problems }, 'script model answer invalid; escalating');
-      } catch (error) {
-        if (signal.aborted) throw signal.reason ?? error;
-        metrics?.call(model, 'error');
-        this.failed(model);
-        log?.warn({ model, err: error }, 'script model call failed; escalating');
-      }
+      // One span per model call (the SDK's HTTP requests, retries included, are its children).
+      const doc = await inSpan(
+        `chat ${model}`,
+        {
+          kind: SpanKind.CLIENT,
+          attributes: {
+            'gen_ai.system': PROVIDER,
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.request.model': model,
+          },
+          statusByCaller: true,
+        },
+        async (span): Promise<ScriptDocument | undefined> => {
+          try {
+            const { doc, cost, usage } = await this.call(client, model, spec, signal, log);
+            spent += cost;
+            context?.addCost(PROVIDER, cost);
+            span.setAttributes({
+              'gen_ai.usage.input_tokens': usage.input_tokens,
+              'gen_ai.usage.output_tokens': usage.output_tokens,
+              'archibald.cost_usd': cost,
+            });
+            const problems = validateScript(doc, spec);
+            if (problems.length === 0) {
+              metrics?.call(model, 'ok');
+              metrics?.written(doc.writer);
+              span.setAttribute('archibald.outcome', 'ok');
+              return doc;
+            }
+            metrics?.call(model, 'invalid');
+            span.setAttribute('archibald.outcome', 'invalid');
+            log?.warn({ model, problems }, 'script model answer invalid; escalating');
+            return undefined;
+          } catch (error) {
+            if (signal.aborted) throw signal.reason ?? error;
+            metrics?.call(model, 'error');
+            this.failed(model);
+            span.setAttribute('archibald.outcome', 'error');
+            // The SDK's error names the HTTP status and type, never the prompt.
+            failSpan(span, error);
+            log?.warn({ model, err: error }, 'script model call failed; escalating');
+            return undefined;
+          }
+        },
+      );
+      if (doc) return doc;
     }
     const doc = await this.options.fallback.write(spec, signal, context);
     metrics?.written(doc.writer);
@@ -223,7 +260,7 @@ export class ClaudeScriptWriter implements ScriptWriter {
     spec: VideoSpec,
     signal: AbortSignal,
     log?: Logger,
-  ): Promise<{ doc: ScriptDocument; cost: number }> {
+  ): Promise<{ doc: ScriptDocument; cost: number; usage: Anthropic.Usage }> {
     const message = await client.messages.create(
       {
         model,
@@ -242,7 +279,7 @@ export class ClaudeScriptWriter implements ScriptWriter {
       .filter((block) => block.type === 'text')
       .map((block) => block.text)
       .join('');
-    return { doc: toDocument(text, spec, `${PROVIDER}:${model}`), cost };
+    return { doc: toDocument(text, spec, `${PROVIDER}:${model}`), cost, usage: message.usage };
   }
 }
 
