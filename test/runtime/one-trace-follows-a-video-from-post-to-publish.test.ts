@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { apiClient, createTestKey } from '../support/api.js';
 import { useTestEnvironment } from '../support/environment.js';
+import { startFakeAnthropic } from '../support/fake-anthropic.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
 import type { ReceivedSpan } from '../support/otlp-receiver.js';
 import { eventually, runCli, spawnCli } from '../support/processes.js';
@@ -19,6 +20,9 @@ const ERROR = 2;
 
 const receiver = await startOtlpReceiver();
 after(() => receiver.close());
+const anthropic = await startFakeAnthropic();
+after(() => anthropic.close());
+const ANTHROPIC_KEY = `sk-ant-trace-${randomUUID()}`;
 const environment = await useTestEnvironment({ LOG_LEVEL: 'info', JOB_ATTEMPTS: '2' });
 const tracing = {
   OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
@@ -31,14 +35,22 @@ const tracing = {
 const TOPIC = `Quokka lighthouse reverie ${randomUUID().slice(0, 8)}`;
 const FAILING_TOPIC = `Narwhal evensong ${randomUUID().slice(0, 8)}`;
 
-/** The trace's spans as an indented tree, for the failure messages (and the closing note). */
+/**
+ * The trace's spans as an indented tree, for the failure messages (and the closing note); the
+ * Postgres and Redis client spans under a span are counted on one line rather than listed.
+ */
 function tree(spans: ReceivedSpan[]): string {
   const lines: string[] = [];
+  const database = (s: ReceivedSpan) => /^(pg[.-]|eval|evalsha$)/.test(s.name);
   const visit = (span: ReceivedSpan, depth: number) => {
     const status = span.status.code === ERROR ? ` [ERROR: ${span.status.message}]` : '';
     const events = span.events.length > 0 ? ` {${span.events.map((e) => e.name).join(', ')}}` : '';
     lines.push(`${'  '.repeat(depth)}${span.name} (${span.service})${status}${events}`);
-    for (const child of spans.filter((s) => s.parentSpanId === span.spanId)) visit(child, depth + 1);
+    const children = spans.filter((s) => s.parentSpanId === span.spanId);
+    const pg = children.filter((s) => database(s) && s.name.startsWith('pg')).length;
+    const redis = children.filter((s) => database(s) && !s.name.startsWith('pg')).length;
+    if (pg + redis > 0) lines.push(`${'  '.repeat(depth + 1)}· ${pg} postgres, ${redis} redis spans`);
+    for (const child of children.filter((s) => !database(s))) visit(child, depth + 1);
   };
   const ids = new Set(spans.map((s) => s.spanId));
   for (const root of spans.filter((s) => !ids.has(s.parentSpanId))) visit(root, 0);
@@ -65,7 +77,13 @@ test('one trace follows a video from the POST through the queue, its stages and 
   const [, apiUrl] = await serve.waitFor(/"address":"(http:\/\/[^"]+)"/);
   const [, apiMetricsUrl] = await serve.waitFor(/"metrics":"(http:\/\/[^"]+)"/);
   const call = apiClient(apiUrl!, key);
-  const worker = spawnCli(environment, ['worker'], { ...tracing, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+  // The script comes from Claude (the real SDK against a local fake), so its call is traced too.
+  const worker = spawnCli(environment, ['worker'], {
+    ...tracing,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+    ANTHROPIC_BASE_URL: anthropic.url,
+  });
   const [, workerMetricsUrl] = await worker.waitFor(/"metrics":"(http:\/\/[^"]+)"/);
   await worker.waitFor(/worker taking jobs/);
 
@@ -143,7 +161,8 @@ test('one trace follows a video from the POST through the queue, its stages and 
   assert.ok(post, `no POST /v1/videos server span among:\n${tree(receiver.spans)}`);
   const spans = receiver.spans.filter((s) => s.traceId === post.traceId);
   const shown = tree(spans);
-  t.diagnostic(`the trace of video ${videoId}:\n${shown}`);
+  t.diagnostic(`the trace of video ${videoId}:`);
+  for (const line of shown.split('\n')) t.diagnostic(line);
   const attempt = spans.find(
     (s) => s.name === 'video attempt' && s.attributes['archibald.video.id'] === videoId,
   );
@@ -175,6 +194,19 @@ test('one trace follows a video from the POST through the queue, its stages and 
     (assembleRuns[0]!.attributes['archibald.ffmpeg.codecs'] as string[]).length > 0,
     JSON.stringify(assembleRuns[0]!.attributes),
   );
+  // The Claude call: a span under the script stage, with the HTTP request (undici) under it.
+  const chat = spans.find((s) => s.name.startsWith('chat ') && s.parentSpanId === stages[0]!.spanId);
+  assert.ok(chat, `no model call span under the script stage:\n${shown}`);
+  assert.equal(chat.attributes['archibald.outcome'], 'ok');
+  assert.equal(typeof chat.attributes['gen_ai.usage.output_tokens'], 'number');
+  assert.ok(Number(chat.attributes['archibald.cost_usd']) > 0);
+  assert.ok(
+    spans.some(
+      (s) => s.parentSpanId === chat.spanId && s.kind === 3 && s.attributes['http.request.method'] === 'POST',
+    ),
+    `no HTTP client span under the model call:\n${shown}`,
+  );
+
   // The instrumentations: Postgres and Redis (the enqueue) under the POST, Postgres under the stages.
   const postgres = spans.filter((s) => s.name.startsWith('pg.query'));
   assert.ok(
@@ -194,6 +226,9 @@ test('one trace follows a video from the POST through the queue, its stages and 
     (s) => s.name === 'video attempt' && s.attributes['archibald.video.id'] === failedVideo.id,
   );
   assert.equal(failedAttempts.length, 2, tree(receiver.spans));
+  t.diagnostic(`the trace of video ${failedVideo.id as string}, which failed:`);
+  for (const line of tree(receiver.spans.filter((s) => s.traceId === failedAttempts[0]!.traceId)).split('\n'))
+    t.diagnostic(line);
   const narration = receiver.spans.filter(
     (s) => s.name === 'stage narration' && failedAttempts.some((a) => a.spanId === s.parentSpanId),
   );
@@ -217,7 +252,7 @@ test('one trace follows a video from the POST through the queue, its stages and 
   // ---- nothing the user wrote, nor the key, in any span ----
   for (const span of receiver.spans) {
     const text = JSON.stringify(span);
-    for (const secret of [TOPIC, FAILING_TOPIC, key, 'Quokka', 'Narwhal'])
+    for (const secret of [TOPIC, FAILING_TOPIC, key, ANTHROPIC_KEY, 'Quokka', 'Narwhal'])
       assert.ok(!text.includes(secret), `span ${span.name} carries ${secret}: ${text}`);
   }
 
