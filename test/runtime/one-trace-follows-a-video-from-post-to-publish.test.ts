@@ -11,6 +11,7 @@ import { after, test } from 'node:test';
 import { apiClient, createTestKey } from '../support/api.js';
 import { useTestEnvironment } from '../support/environment.js';
 import { startFakeAnthropic } from '../support/fake-anthropic.js';
+import { startPrometheus } from '../dashboards/prometheus-server.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
 import type { ReceivedSpan } from '../support/otlp-receiver.js';
 import { eventually, runCli, spawnCli } from '../support/processes.js';
@@ -86,6 +87,16 @@ test('one trace follows a video from the POST through the queue, its stages and 
   });
   const [, workerMetricsUrl] = await worker.waitFor(/"metrics":"(http:\/\/[^"]+)"/);
   await worker.waitFor(/worker taking jobs/);
+  // A real Prometheus scrapes both OpenMetrics pages and keeps their exemplars.
+  const prometheus = await startPrometheus({
+    rulesYaml: 'groups: []\n',
+    targets: [
+      { job: 'archibald-api', url: apiMetricsUrl! },
+      { job: 'archibald-worker', url: workerMetricsUrl! },
+    ],
+    features: ['exemplar-storage'],
+  });
+  environment.defer(() => prometheus.stop());
 
   const created = await call('POST', '/v1/videos', {
     body: { topic: TOPIC, durationSeconds: 15, resolution: '720p' },
@@ -122,6 +133,24 @@ test('one trace follows a video from the POST through the queue, its stages and 
       .split('\n')
       .filter((l) => l.includes('POST'))
       .join('\n')}`,
+  );
+
+  const scraped = await eventually(
+    'Prometheus holds the exemplars',
+    async () => {
+      const [render, http] = await Promise.all([
+        prometheus.exemplars('archibald_video_render_duration_seconds_bucket'),
+        prometheus.exemplars(
+          'archibald_http_request_duration_seconds_bucket{route="/v1/videos",method="POST"}',
+        ),
+      ]);
+      const ids = (series: typeof render) => series.flatMap((s) => s.exemplars.map((e) => e.labels.trace_id));
+      return ids(render).length > 0 && ids(http).length > 0
+        ? { render: ids(render), http: ids(http) }
+        : undefined;
+    },
+    20_000,
+    500,
   );
 
   // A worker whose asset cache is a file, not a directory: narration fails, on both attempts.
@@ -220,6 +249,10 @@ test('one trace follows a video from the POST through the queue, its stages and 
   );
   assert.equal(renderExemplar[1], post.traceId, 'the render time exemplar is not the video trace');
   assert.equal(postExemplar[1], post.traceId, "the POST's latency exemplar is not its trace");
+  assert.ok(
+    scraped.render.includes(post.traceId) && scraped.http.includes(post.traceId),
+    JSON.stringify(scraped),
+  );
 
   // ---- the failed video's trace ----
   const failedAttempts = receiver.spans.filter(
