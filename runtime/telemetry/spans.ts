@@ -6,7 +6,7 @@
  * no script text, no file content, no key.
  */
 import { ROOT_CONTEXT, SpanStatusCode, TraceFlags, context, propagation, trace } from '@opentelemetry/api';
-import type { Attributes, Context, Span, SpanKind, SpanOptions } from '@opentelemetry/api';
+import type { Attributes, Context, Span, SpanKind } from '@opentelemetry/api';
 
 const tracer = trace.getTracer('archibald');
 
@@ -15,7 +15,6 @@ export interface InSpanOptions {
   kind?: SpanKind;
   /** The parent's context (a carrier's); default: the active span. */
   parent?: Context;
-  links?: SpanOptions['links'];
   /** `fn` sets the status itself (not every throw is a failure, e.g. a cancelled job). */
   statusByCaller?: boolean;
 }
