@@ -35,9 +35,7 @@ export interface PrometheusServer extends Daemon {
   query(expr: string): Promise<Sample[]>;
   rules(): Promise<RuleState[]>;
   /** Exemplars of the series an expression selects (needs the exemplar-storage feature). */
-  exemplars(
-    expr: string,
-  ): Promise<
+  exemplars(expr: string): Promise<
     Array<{
       seriesLabels: Record<string, string>;
       exemplars: Array<{ labels: Record<string, string>; value: string }>;
