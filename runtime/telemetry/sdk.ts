@@ -46,7 +46,12 @@ export function startSdk(config: TracingConfig, defaultServiceName: string): Tra
       // Only inside a request or a job: BullMQ's polling and lock renewals would otherwise be a
       // root span every few seconds per worker.
       new PgInstrumentation({ requireParentSpan: true }),
-      new IORedisInstrumentation({ requireParentSpan: true }),
+      new IORedisInstrumentation({
+        requireParentSpan: true,
+        // The command only: its arguments are keys (a client's address), BullMQ's job data, results
+        // and failure messages, and whole Lua scripts.
+        dbStatementSerializer: (command) => command,
+      }),
       new UndiciInstrumentation(),
     ],
     // Metrics stay on the Prometheus /metrics endpoints and logs on stdout; only traces use OTLP.
