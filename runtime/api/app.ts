@@ -6,8 +6,10 @@ import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { context } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Migration } from '../db/migrate.js';
 import { loadMigrations } from '../db/migrate.js';
@@ -56,29 +58,40 @@ export async function buildApi(
   app.removeContentTypeParser(['text/plain']);
 
   const headers = securityHeaders();
+  // onResponse runs after the response went out, outside the request's trace context: with tracing
+  // on, the context is kept from onRequest (where the request's span is active) so that the latency
+  // exemplar and the request log line name the request's trace.
+  const traced = ctx.config.tracing !== undefined;
+  const requestContexts = new WeakMap<FastifyRequest, Context>();
   // Callback-style hooks: an async hook costs a promise per request on every route.
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(headers);
     reply.header('x-request-id', request.id);
+    if (traced) requestContexts.set(request, context.active());
     done();
   });
   const httpDuration = ctx.metrics.metrics.httpRequestDuration;
-  app.addHook('onResponse', (request, reply, done) => {
+  const record = (request: FastifyRequest, statusCode: number, elapsedMs: number) => {
     const route = request.routeOptions.url ?? 'unmatched';
     httpDuration.observe(
-      { route, method: request.method, status_code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
+      { route, method: request.method, status_code: String(statusCode) },
+      elapsedMs / 1000,
     );
     request.log.info(
       {
         method: request.method,
         route,
-        statusCode: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
+        statusCode,
+        ms: Math.round(elapsedMs * 10) / 10,
         ...(request.apiKey ? { apiKeyId: request.apiKey.id } : {}),
       },
       'request',
     );
+  };
+  app.addHook('onResponse', (request, reply, done) => {
+    const kept = traced ? requestContexts.get(request) : undefined;
+    if (kept) context.with(kept, () => record(request, reply.statusCode, reply.elapsedTime));
+    else record(request, reply.statusCode, reply.elapsedTime);
     done();
   });
 

@@ -38,6 +38,7 @@ export async function startApiServer(
   const queue = createVideoQueue(redis, config.queue);
   queue.on('error', (error) => log.warn({ err: error }, 'queue error'));
   const metrics = createProcessMetrics('api', config.version, {
+    exemplars: config.tracing !== undefined,
     queueCounts: () =>
       queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'),
   });

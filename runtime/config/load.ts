@@ -96,6 +96,21 @@ export interface Config {
   apiUrl?: string;
   /** The key `archibald render` authenticates to apiUrl with. */
   apiKey?: Secret;
+  /** Present when OTEL_EXPORTER_OTLP_ENDPOINT is set: `serve` and `worker` export traces. */
+  tracing?: TracingConfig;
+}
+
+/**
+ * The OTEL_* variables as validated here. The OpenTelemetry SDK reads them from the environment
+ * itself (they are its standard ones); the runtime decides from this whether to start it at all.
+ */
+export interface TracingConfig {
+  endpoint: string;
+  protocol: NonNullable<ConfigEnv['OTEL_EXPORTER_OTLP_PROTOCOL']>;
+  serviceName?: string;
+  sampler: NonNullable<ConfigEnv['OTEL_TRACES_SAMPLER']>;
+  samplerArg?: number;
+  resourceAttributes?: string;
 }
 
 export interface ConfigIssue {
@@ -249,6 +264,10 @@ export function loadConfig(
       | 'ANTHROPIC_BASE_URL'
       | 'MODEL_PRICES_FILE'
       | 'MEDIA_PRICES_FILE'
+      | 'OTEL_EXPORTER_OTLP_ENDPOINT'
+      | 'OTEL_SERVICE_NAME'
+      | 'OTEL_TRACES_SAMPLER_ARG'
+      | 'OTEL_RESOURCE_ATTRIBUTES'
     >
   > &
     ConfigEnv;
@@ -368,7 +387,41 @@ export function loadConfig(
     migrateOnStart: e.MIGRATE_ON_START,
     ...(e.API_URL ? { apiUrl: e.API_URL.replace(/\/+$/, '') } : {}),
     ...(apiKey ? { apiKey } : {}),
+    ...tracingFrom(e),
   };
+}
+
+const OTEL_NAMES = configVariables.map((v) => v.name).filter((name) => name.startsWith('OTEL_'));
+
+function tracingFrom(e: ConfigEnv): { tracing?: TracingConfig } {
+  if (!e.OTEL_EXPORTER_OTLP_ENDPOINT) return {};
+  return {
+    tracing: {
+      endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+      protocol: e.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+      ...(e.OTEL_SERVICE_NAME ? { serviceName: e.OTEL_SERVICE_NAME } : {}),
+      sampler: e.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on',
+      ...(e.OTEL_TRACES_SAMPLER_ARG !== undefined ? { samplerArg: e.OTEL_TRACES_SAMPLER_ARG } : {}),
+      ...(e.OTEL_RESOURCE_ATTRIBUTES ? { resourceAttributes: e.OTEL_RESOURCE_ATTRIBUTES } : {}),
+    },
+  };
+}
+
+/**
+ * Only the tracing settings, for the process entry point, which starts tracing before the rest of
+ * the runtime loads (so before the full config, whose secret files it would otherwise open twice).
+ * A bad OTEL_* value leaves tracing off here; loadConfig then stops the command with its message.
+ */
+export function loadTracingConfig(env: NodeJS.ProcessEnv = process.env): TracingConfig | undefined {
+  const values: Record<string, unknown> = {};
+  for (const name of OTEL_NAMES) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = convert(name, raw);
+    if (!Value.Check(configSchema.properties[name], value)) return undefined;
+    values[name] = value;
+  }
+  return tracingFrom(Value.Default(configSchema, values) as ConfigEnv).tracing;
 }
 
 /** Releases the file watchers of the config's secrets. */

@@ -8,12 +8,20 @@
  * lost at the end: `flushLogger` is awaited on close (SIGTERM), and pino flushes synchronously on
  * process exit too.
  */
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import type { Config } from './load.js';
 
+/** The active span's ids on each line, so a log line leads to its trace (and back). */
+function traceIds(): { trace_id?: string; span_id?: string } {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  if (!spanContext || !isSpanContextValid(spanContext)) return {};
+  return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
+}
+
 export function createLogger(
-  config: Pick<Config, 'logLevel' | 'version'>,
+  config: Pick<Config, 'logLevel' | 'version' | 'tracing'>,
   role: string,
   options: { asynchronous?: boolean } = {},
 ): Logger {
@@ -24,6 +32,8 @@ export function createLogger(
       paths: ['req.headers.authorization', '*.password', 'password', '*.apiKey'],
       censor: '[secret]',
     },
+    // Only when tracing is on: without it there is never a span, and the mixin would be a cost.
+    ...(config.tracing ? { mixin: traceIds } : {}),
   };
   return options.asynchronous ? pino(settings, pino.destination({ dest: 1, sync: false })) : pino(settings);
 }

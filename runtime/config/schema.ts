@@ -9,6 +9,17 @@ import Type from 'typebox';
 import type { Static, TSchema } from 'typebox';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** The OTLP encodings the runtime's exporter speaks (both over HTTP). */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+/** OTEL_TRACES_SAMPLER's values in the OpenTelemetry specification. */
+export const TRACE_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
 
 const port = (fallback: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description });
@@ -297,6 +308,42 @@ export const configSchema = Type.Object({
   ),
   ARCHIBALD_API_KEY: Type.Optional(secret('API key `archibald render` sends to API_URL.')),
   ARCHIBALD_API_KEY_FILE: Type.Optional(secretFile('the API key `archibald render` sends')),
+  // OpenTelemetry's own variables, read by its SDK too (runtime/telemetry): here so they are
+  // validated at start and documented with the rest.
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(
+    text(
+      'OTLP/HTTP collector base URL (the SDK posts to <url>/v1/traces); `serve` and `worker` trace when it is set. Unset: no tracing, and the SDK is not even loaded.',
+      { pattern: URL_HTTP },
+    ),
+  ),
+  OTEL_EXPORTER_OTLP_PROTOCOL: Type.Optional(
+    Type.Enum([...OTLP_PROTOCOLS], { default: 'http/protobuf', description: 'OTLP encoding of the spans.' }),
+  ),
+  OTEL_SERVICE_NAME: Type.Optional(
+    text('Service name on the spans; unset, archibald-api (`serve`) or archibald-worker (`worker`).'),
+  ),
+  OTEL_TRACES_SAMPLER: Type.Optional(
+    Type.Enum([...TRACE_SAMPLERS], {
+      default: 'parentbased_always_on',
+      description:
+        "Which traces are kept; the parentbased_ samplers follow the caller's decision, so a video's worker spans follow its POST.",
+    }),
+  ),
+  OTEL_TRACES_SAMPLER_ARG: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: 'The ratio the traceidratio samplers keep (0..1; the SDK default is 1).',
+    }),
+  ),
+  OTEL_RESOURCE_ATTRIBUTES: Type.Optional(
+    text(
+      'Extra resource attributes on every span, "key=value,key=value" (e.g. deployment.environment.name=prod).',
+      {
+        pattern: '^[^=,\\s]+=[^,]*(,[^=,\\s]+=[^,]*)*$',
+      },
+    ),
+  ),
 });
 
 export type ConfigEnv = Static<typeof configSchema>;

@@ -24,6 +24,8 @@ export interface MetricDefinition {
   readonly sources: readonly MetricSource[];
   /** The unit Grafana should show for the value (its unit id). */
   readonly unit: string;
+  /** A latency histogram whose observations carry the trace id as an exemplar (when tracing is on). */
+  readonly exemplars?: boolean;
 }
 
 /** Video outcomes, the bounded values of the `outcome` label. */
@@ -57,6 +59,7 @@ export const metricCatalog = {
     buckets: HTTP_BUCKETS,
     sources: ['api'],
     unit: 's',
+    exemplars: true,
   },
   rateLimitedRequests: {
     name: 'archibald_http_rate_limited_requests_total',
@@ -98,6 +101,7 @@ export const metricCatalog = {
     buckets: STAGE_BUCKETS,
     sources: ['worker'],
     unit: 's',
+    exemplars: true,
   },
   stageFailures: {
     name: 'archibald_stage_failures_total',
@@ -163,6 +167,7 @@ export const metricCatalog = {
     buckets: STAGE_BUCKETS,
     sources: ['worker'],
     unit: 's',
+    exemplars: true,
   },
   videoLength: {
     name: 'archibald_video_length_seconds',

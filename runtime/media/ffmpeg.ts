@@ -4,7 +4,10 @@
  * progress, cancellation (AbortSignal and timeout, SIGTERM then SIGKILL) and, on failure, an
  * FfmpegError carrying ffmpeg's own error line.
  */
+import { SpanStatusCode } from '@opentelemetry/api';
 import ffmpeg from 'fluent-ffmpeg';
+import { inSpan } from '../telemetry/spans.js';
+import { summarizeFfmpeg } from './ffmpeg-summary.js';
 
 export interface FfmpegInput {
   /** A file path (relative to `cwd` when one is given) or, with `-f lavfi`, a source description. */
@@ -63,7 +66,23 @@ function globalOptions(logLevel: 'error' | 'info'): string[] {
   return ['-hide_banner', '-nostdin', '-loglevel', logLevel, '-stats', '-stats_period', '0.5'];
 }
 
+/** Runs ffmpeg in a span of its own (under the stage's), which names the run but not its arguments. */
 export function runFfmpeg(job: FfmpegJob): Promise<FfmpegResult> {
+  return inSpan('ffmpeg', { attributes: summarizeFfmpeg(job), statusByCaller: true }, async (span) => {
+    try {
+      return await run(job);
+    } catch (error) {
+      // ffmpeg's own error line may quote an argument (a text), so the span keeps the kind only;
+      // the stage's span and record carry the message.
+      const failure = error instanceof FfmpegError ? error.failure : 'failed';
+      span.setAttribute('archibald.ffmpeg.failure', failure);
+      if (failure !== 'aborted') span.setStatus({ code: SpanStatusCode.ERROR, message: `ffmpeg ${failure}` });
+      throw error;
+    }
+  });
+}
+
+function run(job: FfmpegJob): Promise<FfmpegResult> {
   const { signal } = job;
   if (signal?.aborted) return Promise.reject(abortedError(signal));
   if (job.inputs.length === 0 || job.outputs.length === 0) {

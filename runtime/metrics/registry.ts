@@ -3,8 +3,10 @@
  * every catalog metric whose sources include this process's role, and archibald_build_info.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RegistryContentType } from 'prom-client';
 import { QUEUE_STATES, metricCatalog } from '../contract/metrics.js';
 import type { MetricDefinition, MetricKey, MetricSource } from '../contract/metrics.js';
+import { traceExemplar } from '../telemetry/spans.js';
 
 type MetricFor<D extends MetricDefinition> = D['type'] extends 'counter'
   ? Counter<string>
@@ -23,12 +25,38 @@ export interface ProcessMetrics {
 export interface MetricSources {
   /** BullMQ job counts by state, read at scrape time for archibald_queue_jobs. */
   queueCounts?: () => Promise<Record<string, number>>;
+  /**
+   * Tracing is on: the catalog's latency histograms record the active trace id as an exemplar, and
+   * /metrics speaks OpenMetrics (the only exposition format with exemplars; Prometheus negotiates
+   * it). Off, the page stays the classic text format and observing costs what it did.
+   */
+  exemplars?: boolean;
+}
+
+/**
+ * Keeps the histogram's usual observe(value) / observe(labels, value) and adds the active span's
+ * trace id as the exemplar (prom-client's exemplar mode takes one object argument instead).
+ */
+function withTraceExemplars(histogram: Histogram<string>): Histogram<string> {
+  const observe = histogram.observe.bind(histogram) as (data: {
+    labels: Record<string, string | number>;
+    value: number;
+    exemplarLabels: Record<string, string>;
+  }) => void;
+  histogram.observe = ((labelsOrValue: Record<string, string | number> | number, value?: number) =>
+    observe({
+      labels: typeof labelsOrValue === 'number' ? {} : labelsOrValue,
+      value: typeof labelsOrValue === 'number' ? labelsOrValue : (value ?? 0),
+      exemplarLabels: traceExemplar(),
+    })) as Histogram<string>['observe'];
+  return histogram;
 }
 
 function build(
   definition: MetricDefinition,
   registry: Registry | undefined,
   collect?: (this: Gauge) => Promise<void>,
+  exemplars = false,
 ) {
   const common = {
     name: definition.name,
@@ -41,8 +69,16 @@ function build(
       return new Counter(common);
     case 'gauge':
       return new Gauge({ ...common, ...(collect ? { collect } : {}) });
-    case 'histogram':
-      return new Histogram({ ...common, buckets: [...(definition.buckets ?? [])] });
+    case 'histogram': {
+      if (!(exemplars && definition.exemplars))
+        return new Histogram({ ...common, buckets: [...(definition.buckets ?? [])] });
+      const histogram = new Histogram({
+        ...common,
+        buckets: [...(definition.buckets ?? [])],
+        enableExemplars: true,
+      });
+      return withTraceExemplars(histogram);
+    }
   }
 }
 
@@ -56,6 +92,9 @@ export function createProcessMetrics(
   sources: MetricSources = {},
 ): ProcessMetrics {
   const registry = new Registry();
+  // prom-client types a registry by its content type; the servers only pass registry.contentType on.
+  if (sources.exemplars)
+    (registry as unknown as Registry<RegistryContentType>).setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   collectDefaultMetrics({ register: registry });
   const { queueCounts } = sources;
   const collectQueue = queueCounts
@@ -77,6 +116,7 @@ export function createProcessMetrics(
         definition,
         definition.sources.includes(role as never) ? registry : undefined,
         key === 'queueJobs' ? collectQueue : undefined,
+        sources.exemplars,
       ),
     ]),
   ) as unknown as Metrics;

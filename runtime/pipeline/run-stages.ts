@@ -11,7 +11,9 @@
  * attempt owns the video, and the loop stops with AttemptSuperseded and records nothing more.
  * Without a recorder (the offline render, the tests) nothing is recorded and nothing is refused.
  */
+import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import { failSpan, inSpan } from '../telemetry/spans.js';
 import { overallPercent } from './progress.js';
 import { STAGE_ORDER, StageError } from './stage.js';
 import type { Stage, StageContext, StageName, VideoSpec } from './stage.js';
@@ -175,62 +177,76 @@ export async function runStages(stages: readonly Stage[], input: RunStagesInput)
         outputs[stage.name] = previous.output;
         costUsd += previous.costUsd;
         input.log.info({ stage: stage.name }, 'stage reused from an earlier attempt');
+        trace.getActiveSpan()?.addEvent('stage.reused', { 'archibald.stage': stage.name });
         continue;
       }
     }
 
-    if (input.recorder && !(await input.recorder.started(stage.name)))
-      throw new AttemptSuperseded(stage.name);
-    await report(stage.name, 0, true);
-    const started = performance.now();
-    try {
-      const output = await stage.run(ctx);
-      ended = true;
-      if (input.signal.aborted) throw input.signal.reason ?? new Error('aborted');
-      const durationMs = performance.now() - started;
-      const recorded =
-        !input.recorder ||
-        (await input.recorder.finished(stage.name, {
-          status: 'completed',
-          output,
-          costUsd: stageCost,
-          durationMs,
-        }));
-      if (!recorded) throw new AttemptSuperseded(stage.name);
-      input.metrics?.stageEnded(stage.name, 'ok', durationMs / 1000);
-      outputs[stage.name] = output;
-      ran.push(stage.name);
-      // Reported as this stage at 100 % before the next stage starts: the next stage's 0 % then
-      // follows it, and the overall percentage never goes backwards.
-      await report(stage.name, 1, true);
-    } catch (error) {
-      ended = true;
-      if (error instanceof AttemptSuperseded) throw error;
-      const durationMs = performance.now() - started;
-      const aborted = input.signal.aborted;
-      const message = aborted
-        ? abortMessage(input.signal)
-        : error instanceof StageError
-          ? error.message
-          : `${stage.name} failed: ${messageOf(error)}`;
-      // Refused (nothing written) when another attempt owns the video by now.
-      const recorded =
-        !input.recorder ||
-        (await input.recorder
-          .finished(stage.name, {
-            status: aborted ? 'cancelled' : 'failed',
-            errorMessage: message,
-            costUsd: stageCost,
-            durationMs,
-          })
-          .catch((e: unknown) => {
-            input.log.warn({ err: e }, 'could not record the stage failure');
-            return true; // not refused: this attempt's failure handling goes on as usual
-          }));
-      input.metrics?.stageEnded(stage.name, aborted ? 'cancelled' : 'error', durationMs / 1000);
-      if (!recorded) throw new AttemptSuperseded(stage.name, { cause: error });
-      throw new StageRunError(stage.name, message, aborted, { cause: error });
-    }
+    // One span per stage that runs (a reused one is an event on the attempt's span); the stage's
+    // ffmpeg runs and provider calls are its children.
+    await inSpan(
+      `stage ${stage.name}`,
+      { attributes: { 'archibald.stage': stage.name }, statusByCaller: true },
+      async (span) => {
+        if (input.recorder && !(await input.recorder.started(stage.name)))
+          throw new AttemptSuperseded(stage.name);
+        await report(stage.name, 0, true);
+        const started = performance.now();
+        try {
+          const output = await stage.run(ctx);
+          ended = true;
+          if (input.signal.aborted) throw input.signal.reason ?? new Error('aborted');
+          const durationMs = performance.now() - started;
+          const recorded =
+            !input.recorder ||
+            (await input.recorder.finished(stage.name, {
+              status: 'completed',
+              output,
+              costUsd: stageCost,
+              durationMs,
+            }));
+          if (!recorded) throw new AttemptSuperseded(stage.name);
+          input.metrics?.stageEnded(stage.name, 'ok', durationMs / 1000);
+          span.setAttribute('archibald.cost_usd', stageCost);
+          outputs[stage.name] = output;
+          ran.push(stage.name);
+          // Reported as this stage at 100 % before the next stage starts: the next stage's 0 % then
+          // follows it, and the overall percentage never goes backwards.
+          await report(stage.name, 1, true);
+        } catch (error) {
+          ended = true;
+          if (error instanceof AttemptSuperseded) throw error;
+          const durationMs = performance.now() - started;
+          const aborted = input.signal.aborted;
+          const message = aborted
+            ? abortMessage(input.signal)
+            : error instanceof StageError
+              ? error.message
+              : `${stage.name} failed: ${messageOf(error)}`;
+          // Refused (nothing written) when another attempt owns the video by now.
+          const recorded =
+            !input.recorder ||
+            (await input.recorder
+              .finished(stage.name, {
+                status: aborted ? 'cancelled' : 'failed',
+                errorMessage: message,
+                costUsd: stageCost,
+                durationMs,
+              })
+              .catch((e: unknown) => {
+                input.log.warn({ err: e }, 'could not record the stage failure');
+                return true; // not refused: this attempt's failure handling goes on as usual
+              }));
+          input.metrics?.stageEnded(stage.name, aborted ? 'cancelled' : 'error', durationMs / 1000);
+          span.setAttribute('archibald.cost_usd', stageCost);
+          // A cancel, timeout or shutdown is not the stage failing: an event, not an error status.
+          if (aborted) span.addEvent('stage.aborted', { 'archibald.reason': message });
+          else failSpan(span, error, message);
+          if (!recorded) throw new AttemptSuperseded(stage.name, { cause: error });
+          throw new StageRunError(stage.name, message, aborted, { cause: error });
+        }
+      },
+    );
     await input.afterStage?.(stage.name, outputs);
   }
   return { outputs, costUsd, ran };

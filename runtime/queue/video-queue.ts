@@ -4,12 +4,15 @@
  */
 import { Queue } from 'bullmq';
 import type { Config } from '../config/load.js';
+import { traceCarrier } from '../telemetry/spans.js';
 import type { RedisClient } from './connection.js';
 
 export const QUEUE_NAME = 'videos';
 
 export interface VideoJobData {
   videoId: string;
+  /** W3C trace context of the span that enqueued the job (absent when not tracing): the worker continues that trace. */
+  trace?: Record<string, string>;
 }
 
 export type VideoQueue = Queue<VideoJobData>;
@@ -29,7 +32,8 @@ export function createVideoQueue(connection: RedisClient, config: Config['queue'
 
 /** Adds the video's job; adding a job id that exists is ignored by BullMQ, so this is idempotent. */
 export async function enqueueVideo(queue: VideoQueue, videoId: string): Promise<void> {
-  await queue.add('render', { videoId }, { jobId: videoId });
+  const trace = traceCarrier();
+  await queue.add('render', { videoId, ...(trace ? { trace } : {}) }, { jobId: videoId });
 }
 
 /** Removes a job that has not started. False when it is running (or gone): the worker must be told. */

@@ -35,7 +35,9 @@ export async function startWorkerProcess(
   log: Logger = createLogger(config, 'worker'),
 ): Promise<WorkerProcess> {
   const db = createDatabase(config.database, log);
-  const { registry, metrics } = createProcessMetrics('worker', config.version);
+  const { registry, metrics } = createProcessMetrics('worker', config.version, {
+    exemplars: config.tracing !== undefined,
+  });
   const providers = startProviderServices(config, db, metrics, log);
   const stages =
     typeof stagesOrFactory === 'function' ? stagesOrFactory(metrics, providers) : stagesOrFactory;

@@ -14,6 +14,7 @@ import { inTransaction } from '../db/transaction.js';
 import { failVideo } from '../db/videos.js';
 import type { Metrics } from '../metrics/registry.js';
 import { enqueueVideo } from '../queue/video-queue.js';
+import { inSpan } from '../telemetry/spans.js';
 import type { VideoQueue } from '../queue/video-queue.js';
 
 /** pg advisory lock key of the reconciler ("archibald reconcile" folded to 64 bits, fixed forever). */
@@ -72,7 +73,12 @@ export async function reconcileOnce(o: ReconcilerOptions): Promise<ReconcileRepo
       // ended without the row reaching a final status; it must run again. Both re-enter the queue
       // under the same id: a concurrent add of the same id is a no-op.
       if (state === 'completed') await (await o.queue.getJob(id))?.remove();
-      await enqueueVideo(o.queue, id);
+      // The video's first trace is not kept anywhere: its next attempts start a trace here.
+      await inSpan(
+        'reconciler requeue',
+        { attributes: { 'archibald.video.id': id, 'archibald.reconcile.job_state': state } },
+        () => enqueueVideo(o.queue, id),
+      );
       actions.push({ videoId: id, action: 'requeued', reason: state === 'unknown' ? 'missing' : state });
     }
     return { ran: true, checked: rows.rowCount ?? 0, actions };

@@ -18,6 +18,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { SpanKind } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
@@ -40,6 +42,7 @@ import { closeRedis, createRedis } from '../queue/connection.js';
 import type { RedisClient } from '../queue/connection.js';
 import { QUEUE_NAME, cancelChannel, createVideoQueue } from '../queue/video-queue.js';
 import type { VideoJobData, VideoQueue } from '../queue/video-queue.js';
+import { contextFromCarrier, failSpan, inSpan } from '../telemetry/spans.js';
 import { startReconciler } from './reconciler.js';
 import { postgresRecorder, stageMetrics } from './stage-records.js';
 import { prepareAttemptDir, removeVideoDirs } from './work-dirs.js';
@@ -250,7 +253,41 @@ export class VideoWorker {
     return aborted;
   }
 
-  private async process(job: Job<VideoJobData, JobResult>, jobToken?: string): Promise<JobResult> {
+  /**
+   * One attempt, as one span in the trace of whoever enqueued the job (the POST, or the
+   * reconciler): its stages, ffmpeg runs and provider calls are its children.
+   */
+  private process(job: Job<VideoJobData, JobResult>, jobToken?: string): Promise<JobResult> {
+    const attributes = {
+      'messaging.system': 'bullmq',
+      'messaging.destination.name': QUEUE_NAME,
+      'archibald.video.id': job.data.videoId,
+      'archibald.job.attempt': job.attemptsMade + 1,
+      'archibald.job.max_attempts': job.opts.attempts ?? 1,
+      // From the add to this pickup; for a retry that includes the earlier attempts and backoff.
+      'archibald.queue.wait_ms': Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp),
+    };
+    return inSpan(
+      'video attempt',
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextFromCarrier(job.data.trace),
+        attributes,
+        statusByCaller: true,
+      },
+      async (span) => {
+        if (job.stalledCounter > 0)
+          span.addEvent('job.stalled', { 'archibald.job.stalled_count': job.stalledCounter });
+        return this.runAttempt(job, span, jobToken);
+      },
+    );
+  }
+
+  private async runAttempt(
+    job: Job<VideoJobData, JobResult>,
+    span: Span,
+    jobToken?: string,
+  ): Promise<JobResult> {
     const { config, db, metrics } = this.options;
     const pool = db.primary;
     const videoId = job.data.videoId;
@@ -265,6 +302,7 @@ export class VideoWorker {
     if (!video) {
       const status = (await currentStatus(pool, videoId)) ?? 'missing';
       log.info({ status }, 'job skipped: the video is not runnable');
+      span.setAttribute('archibald.job.skipped', status);
       await this.removeWorkDir(videoId);
       return { skipped: status };
     }
@@ -361,6 +399,7 @@ export class VideoWorker {
         attempt,
         maxAttempts,
         log,
+        span,
       });
     } finally {
       clearTimeout(timeout);
@@ -383,7 +422,7 @@ export class VideoWorker {
     token: string,
     error: unknown,
     signal: AbortSignal,
-    at: { attempt: number; maxAttempts: number; log: Logger },
+    at: { attempt: number; maxAttempts: number; log: Logger; span: Span },
   ): Promise<never> {
     const { db, metrics } = this.options;
     const pool = db.primary;
@@ -396,6 +435,7 @@ export class VideoWorker {
     ) {
       metrics.videosFinished.inc({ outcome: 'cancelled' });
       at.log.info('job cancelled');
+      at.span.addEvent('job.cancelled');
       await this.cleanUpIfFinal(videoId);
       throw new UnrecoverableError('cancelled');
     }
@@ -407,6 +447,7 @@ export class VideoWorker {
         { reason: reason?.message ?? (error instanceof Error ? error.message : String(error)) },
         'attempt abandoned: another attempt owns the video now; nothing recorded',
       );
+      at.span.addEvent('job.superseded');
       await this.cleanUpIfFinal(videoId);
       throw error;
     }
@@ -415,6 +456,7 @@ export class VideoWorker {
       await requeueVideo(pool, videoId, token);
       await job.moveToDelayed(Date.now(), token);
       at.log.info('job released on shutdown');
+      at.span.addEvent('job.released', { 'archibald.job.reason': 'shutdown' });
       throw new DelayedError();
     }
 
@@ -422,6 +464,9 @@ export class VideoWorker {
     const message = error instanceof Error ? error.message : String(error);
     const final =
       reason?.kind === 'timeout' || error instanceof UnrecoverableError || at.attempt >= at.maxAttempts;
+    failSpan(at.span, error, message);
+    if (stage) at.span.setAttribute('archibald.stage.failed', stage);
+    at.span.setAttribute('archibald.job.final', final);
     if (final) {
       if (await failVideo(pool, videoId, { stage, message }, token)) {
         metrics.videosFinished.inc({ outcome: 'failed' });
@@ -432,6 +477,10 @@ export class VideoWorker {
     }
     await requeueVideo(pool, videoId, token, { stage, message });
     at.log.warn({ stage, err: error }, 'attempt failed; will retry');
+    at.span.addEvent('job.retry_scheduled', {
+      'archibald.job.attempt': at.attempt,
+      'archibald.job.max_attempts': at.maxAttempts,
+    });
     throw error;
   }
 

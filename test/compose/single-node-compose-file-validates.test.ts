@@ -17,7 +17,6 @@ import {
 } from '../../deploy/compose/render.js';
 import { configVariableNames } from '../../runtime/config/schema.js';
 import { runTool } from '../dashboards/run-tool.js';
-import { OTEL_VARIABLES_PENDING_RUNTIME_SCHEMA } from '../support/pending-otel-variables.js';
 import { loadWithRuntimeLoader } from '../stacks/runtime-config.js';
 
 interface Service {
@@ -80,7 +79,7 @@ test('docker-compose accepts the compose file, and rejects one that breaks the s
 });
 
 test('every variable the compose file passes to the runtime is one its config schema knows', () => {
-  const known = new Set<string>([...configVariableNames, ...OTEL_VARIABLES_PENDING_RUNTIME_SCHEMA]);
+  const known = new Set<string>(configVariableNames);
   for (const name of RUNTIME_SERVICES) {
     const env = resolved.services[name]?.environment ?? {};
     for (const key of Object.keys(env))

@@ -34,6 +34,13 @@ export interface PrometheusServer extends Daemon {
   /** An instant query; rejects when Prometheus refuses the expression. */
   query(expr: string): Promise<Sample[]>;
   rules(): Promise<RuleState[]>;
+  /** Exemplars of the series an expression selects (needs the exemplar-storage feature). */
+  exemplars(expr: string): Promise<
+    Array<{
+      seriesLabels: Record<string, string>;
+      exemplars: Array<{ labels: Record<string, string>; value: string }>;
+    }>
+  >;
 }
 
 interface ApiResponse<T> {
@@ -45,6 +52,8 @@ interface ApiResponse<T> {
 export async function startPrometheus(options: {
   rulesYaml: string;
   targets: ScrapeTarget[];
+  /** Feature flags (--enable-feature), e.g. exemplar-storage. */
+  features?: string[];
 }): Promise<PrometheusServer> {
   const dir = await mkdtemp(join(tmpdir(), 'archibald-prometheus-'));
   await writeFile(join(dir, 'rules.yaml'), options.rulesYaml);
@@ -69,6 +78,7 @@ export async function startPrometheus(options: {
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
+      ...(options.features ?? []).map((feature) => `--enable-feature=${feature}`),
     ],
     dir,
     readyUrl: `${url}/-/ready`,
@@ -92,6 +102,10 @@ export async function startPrometheus(options: {
       if (data.resultType !== 'vector')
         throw new Error(`expected a vector for ${expr}, got ${data.resultType}`);
       return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+    },
+    async exemplars(expr) {
+      const end = Date.now() / 1000;
+      return api(`/api/v1/query_exemplars?query=${encodeURIComponent(expr)}&start=${end - 3600}&end=${end}`);
     },
     async rules() {
       const data = await api<{ groups: Array<{ rules: RuleState[] }> }>('/api/v1/rules');

@@ -13,6 +13,9 @@ const RUNTIME = fileURLToPath(new URL('../../runtime/', import.meta.url));
  */
 const LAYERS: ReadonlyArray<readonly [layer: string, prefixes: readonly string[]]> = [
   ['config', ['config/']],
+  // OpenTelemetry: its start (before anything it instruments loads) and the spans every layer above
+  // records through @opentelemetry/api.
+  ['telemetry', ['telemetry/']],
   // The contracts everything shares: the video request and the stage interface, the metric
   // catalog, the HTTP error type; and the request schemas and their validator, which the CLI uses too.
   ['contract', ['pipeline/stage.ts', 'contract/', 'http-error.ts', 'api/schemas.ts', 'api/validation.ts']],

@@ -12,7 +12,6 @@ import type { Tier } from '../../stacks/tiers.js';
 import { at, kubernetesObject, ofType, one } from './harness.js';
 import type { Evaluation, RegisteredResource } from './harness.js';
 import { loadWithRuntimeLoader } from './runtime-config.js';
-import { OTEL_VARIABLES_PENDING_RUNTIME_SCHEMA } from '../support/pending-otel-variables.js';
 
 export function container(r: RegisteredResource, path = 'spec.template.spec'): Record<string, unknown> {
   const containers = at(r.inputs, `${path}.containers`) as Record<string, unknown>[];
@@ -219,7 +218,7 @@ export function assertRuntime(e: Evaluation, tier: Tier): void {
     string,
     string
   >;
-  const names = new Set<string>([...configVariableNames, ...OTEL_VARIABLES_PENDING_RUNTIME_SCHEMA]);
+  const names = new Set<string>(configVariableNames);
   for (const key of Object.keys(data))
     assert.ok(names.has(key), `ConfigMap key ${key} is a runtime config variable`);
   for (const key of Object.keys(data))

@@ -16,11 +16,13 @@
  *   (delegation.ts). Neither failing ever fails a write: it is logged and the write goes on.
  */
 import Anthropic from '@anthropic-ai/sdk';
+import { SpanKind, trace } from '@opentelemetry/api';
 import type { Model } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { Logger } from 'pino';
 import type { VideoSpec } from '../../pipeline/stage.js';
 import { CircuitBreaker } from '../../providers/circuit-breaker.js';
 import type { ProviderEvents } from '../../providers/provider-events.js';
+import { failSpan, inSpan } from '../../telemetry/spans.js';
 import type { ModelResult, ScriptDelegation, StartModel, WriteReport } from './delegation.js';
 import type { ScriptDocument, ScriptSection } from './document.js';
 import { countWords, SECTION_KINDS, validateScript, wordBudget } from './document.js';
@@ -244,6 +246,10 @@ export class ClaudeScriptWriter implements ScriptWriter {
       maxRetries: this.options.maxRetries ?? 2,
       timeout: this.options.timeoutMs ?? 60_000,
     });
+    const skipped = (model: string, reason: 'circuit_open' | 'budget') =>
+      trace
+        .getActiveSpan()
+        ?.addEvent('script_model.skipped', { 'gen_ai.request.model': model, 'archibald.reason': reason });
     let last: string | undefined;
     for (const [index, model] of models.entries()) {
       signal.throwIfAborted();
@@ -252,6 +258,7 @@ export class ClaudeScriptWriter implements ScriptWriter {
       if (this.circuits.isOpen(model)) {
         result(model, 'skipped');
         events?.skip(PROVIDER, model, 'circuit_open');
+        skipped(model, 'circuit_open');
         log?.warn({ model }, 'script model skipped: its circuit is open');
         continue;
       }
@@ -259,52 +266,78 @@ export class ClaudeScriptWriter implements ScriptWriter {
       if (spent() + estimate > budget) {
         result(model, 'skipped');
         events?.skip(PROVIDER, model, 'budget');
+        skipped(model, 'budget');
         log?.warn({ model, spent: spent(), estimate, budget }, 'script model skipped: the video budget');
         // A dearer model would not fit either.
         break;
       }
-      const started = performance.now();
-      try {
-        const { doc, cost, tokens } = await this.call(client, model, spec, signal, log);
-        spentHere += cost;
-        report.costUsd += cost;
-        context?.addCost(PROVIDER, cost);
-        const problems = validateScript(doc, spec);
-        const outcome = problems.length === 0 ? 'ok' : 'invalid';
-        const latencyMs = performance.now() - started;
-        result(model, outcome);
-        events?.call({
-          provider: PROVIDER,
-          model,
-          outcome,
-          latencyMs,
-          units: tokens,
-          unit: 'tokens',
-          costUsd: cost,
-        });
-        if (outcome === 'ok') {
-          events?.served('script', doc.writer);
-          return doc;
-        }
-        report.validationFailures += 1;
-        if (next) this.escalate(model, report);
-        log?.warn({ model, problems }, 'script model answer invalid; escalating');
-      } catch (error) {
-        if (signal.aborted) throw signal.reason ?? error;
-        const latencyMs = performance.now() - started;
-        events?.call({
-          provider: PROVIDER,
-          model,
-          outcome: 'error',
-          latencyMs,
-          units: 0,
-          unit: 'tokens',
-          costUsd: 0,
-        });
-        result(model, 'error');
-        this.circuits.failed(model);
-        if (next) this.escalate(model, report);
-        log?.warn({ model, err: error }, 'script model call failed; escalating');
+      // One span per model call (the SDK's HTTP requests, retries included, are its children).
+      const doc = await inSpan(
+        `chat ${model}`,
+        {
+          kind: SpanKind.CLIENT,
+          attributes: {
+            'gen_ai.system': PROVIDER,
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.request.model': model,
+          },
+          statusByCaller: true,
+        },
+        async (span): Promise<ScriptDocument | undefined> => {
+          const started = performance.now();
+          try {
+            const { doc, cost, tokens, usage } = await this.call(client, model, spec, signal, log);
+            spentHere += cost;
+            report.costUsd += cost;
+            context?.addCost(PROVIDER, cost);
+            span.setAttributes({
+              'gen_ai.usage.input_tokens': usage.input_tokens,
+              'gen_ai.usage.output_tokens': usage.output_tokens,
+              'archibald.cost_usd': cost,
+            });
+            const problems = validateScript(doc, spec);
+            const outcome = problems.length === 0 ? 'ok' : 'invalid';
+            span.setAttribute('archibald.outcome', outcome);
+            result(model, outcome);
+            events?.call({
+              provider: PROVIDER,
+              model,
+              outcome,
+              latencyMs: performance.now() - started,
+              units: tokens,
+              unit: 'tokens',
+              costUsd: cost,
+            });
+            if (outcome === 'ok') return doc;
+            report.validationFailures += 1;
+            if (next) this.escalate(model, report);
+            log?.warn({ model, problems }, 'script model answer invalid; escalating');
+            return undefined;
+          } catch (error) {
+            if (signal.aborted) throw signal.reason ?? error;
+            events?.call({
+              provider: PROVIDER,
+              model,
+              outcome: 'error',
+              latencyMs: performance.now() - started,
+              units: 0,
+              unit: 'tokens',
+              costUsd: 0,
+            });
+            result(model, 'error');
+            this.circuits.failed(model);
+            span.setAttribute('archibald.outcome', 'error');
+            // The SDK's error names the HTTP status and type, never the prompt.
+            failSpan(span, error);
+            if (next) this.escalate(model, report);
+            log?.warn({ model, err: error }, 'script model call failed; escalating');
+            return undefined;
+          }
+        },
+      );
+      if (doc) {
+        events?.served('script', doc.writer);
+        return doc;
       }
     }
     report.fellBack = true;
@@ -337,7 +370,7 @@ export class ClaudeScriptWriter implements ScriptWriter {
     spec: VideoSpec,
     signal: AbortSignal,
     log?: Logger,
-  ): Promise<{ doc: ScriptDocument; cost: number; tokens: number }> {
+  ): Promise<{ doc: ScriptDocument; cost: number; tokens: number; usage: Anthropic.Usage }> {
     const message = await client.messages.create(
       {
         model,
@@ -362,7 +395,7 @@ export class ClaudeScriptWriter implements ScriptWriter {
       u.output_tokens +
       (u.cache_creation_input_tokens ?? 0) +
       (u.cache_read_input_tokens ?? 0);
-    return { doc: toDocument(text, spec, `${PROVIDER}:${model}`), cost, tokens };
+    return { doc: toDocument(text, spec, `${PROVIDER}:${model}`), cost, tokens, usage: u };
   }
 }
 
