@@ -193,6 +193,7 @@ clamp_min(sum(rate(${calls}{${ns}}[$__rate_interval])) or vector(0), 1e-9)`,
         {
           expr: `histogram_quantile(0.95, sum by (provider, model, le) (rate(${callSeconds}_bucket{${ns}}[$__rate_interval])))`,
           legend: '{{provider}} {{model}}',
+          exemplars: true,
         },
       ],
     },

@@ -240,8 +240,7 @@ export function composeFile(tier: Tier = singleNodeTier()): Record<string, unkno
         migrate: { condition: 'service_completed_successfully' },
         postgres: healthy,
         redis: healthy,
-        // The SDK drops spans it cannot send: the API need not wait for the collector's health.
-        'otel-collector': { condition: 'service_started' },
+        // Not the collector: the SDK drops spans it cannot send, and tracing must not keep the API down.
       },
       healthcheck: nodeCheck(`http://127.0.0.1:${API_PORT}/ready`),
       restart: 'unless-stopped',
@@ -257,7 +256,6 @@ export function composeFile(tier: Tier = singleNodeTier()): Record<string, unkno
         migrate: { condition: 'service_completed_successfully' },
         postgres: healthy,
         redis: healthy,
-        'otel-collector': { condition: 'service_started' },
       },
       healthcheck: nodeCheck(`http://127.0.0.1:${WORKER_METRICS_PORT}/health`),
       // Running jobs finish (WORKER_SHUTDOWN_GRACE_SECONDS) before compose kills the worker.

@@ -228,7 +228,7 @@ export const configSchema = Type.Object({
     Type.Number({
       minimum: 0,
       maximum: 100,
-      default: 0.05,
+      default: 0.1,
       description:
         "What one video's paid provider calls (script, voice, images) may spend in US dollars; a call whose worst case would cross it is not made (offline fallback).",
     }),

@@ -211,6 +211,7 @@ export const metricCatalog = {
     buckets: PROVIDER_CALL_BUCKETS,
     sources: ['worker'],
     unit: 's',
+    exemplars: true,
   },
   providerUnits: {
     name: 'archibald_provider_units_total',

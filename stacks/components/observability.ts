@@ -136,6 +136,10 @@ export function jaegerConfig(tier: Tier): Record<string, unknown> {
   return {
     service: {
       extensions: ['jaeger_storage', 'jaeger_query', 'healthcheckv2'],
+      // Its own metrics (spans received, dropped, stored) for Prometheus: the default binds localhost.
+      telemetry: {
+        metrics: { readers: [{ pull: { exporter: { prometheus: { host: '0.0.0.0', port: 8888 } } } }] },
+      },
       pipelines: {
         traces: { receivers: ['otlp'], processors: ['batch'], exporters: ['jaeger_storage_exporter'] },
       },
@@ -148,8 +152,7 @@ export function jaegerConfig(tier: Tier): Record<string, unknown> {
         backends: {
           primary_store: {
             badger: {
-              directory_key: `${BADGER_DIR}/keys`,
-              directory_value: `${BADGER_DIR}/values`,
+              directories: { keys: `${BADGER_DIR}/keys`, values: `${BADGER_DIR}/values` },
               ephemeral: false,
               ttl: { spans: traceRetention(tier) },
             },

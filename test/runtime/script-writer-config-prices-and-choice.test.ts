@@ -21,12 +21,12 @@ import { scriptWriter } from '../../runtime/worker/pipeline-stages.js';
 const dir = await mkdtemp(join(tmpdir(), 'archibald-prices-'));
 after(() => rm(dir, { recursive: true, force: true }));
 
-test('the script model variables default to the SDK-named haiku and sonnet models and a 0.05 USD budget', () => {
+test('the script model variables default to the SDK-named haiku and sonnet models and a 0.10 USD budget', () => {
   const config = loadConfig({});
   const defaults: Model[] = ['claude-haiku-5-5', 'claude-sonnet-5-5'];
   assert.deepEqual([config.scriptModels.cheap, config.scriptModels.premium], defaults);
   assert.deepEqual([DEFAULT_CHEAP_MODEL, DEFAULT_PREMIUM_MODEL], defaults);
-  assert.equal(config.scriptModels.videoBudgetUsd, 0.05);
+  assert.equal(config.scriptModels.videoBudgetUsd, 0.1);
   assert.equal(config.scriptModels.baseUrl, undefined);
 });
 

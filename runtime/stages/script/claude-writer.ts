@@ -43,7 +43,7 @@ export interface ClaudeWriterOptions {
   premiumModel?: string;
   /** The writer used when no model gives a usable script. */
   fallback: ScriptWriter;
-  /** What one video may spend on paid providers, in US dollars (default 0.05). */
+  /** What one video may spend on paid providers, in US dollars (default 0.10). */
   budgetUsd?: number;
   prices?: PriceTable;
   /** Per attempt of a call, in milliseconds (default 60 000). */
@@ -227,7 +227,7 @@ export class ClaudeScriptWriter implements ScriptWriter {
     context?: WriteContext,
   ): Promise<ScriptDocument> {
     const log = context?.log;
-    const budget = this.options.budgetUsd ?? 0.05;
+    const budget = this.options.budgetUsd ?? 0.1;
     const events = this.options.events;
     const [cheap] = this.models;
     const models = start === 'premium' ? this.models.slice(-1) : this.models;
