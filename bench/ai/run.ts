@@ -6,7 +6,8 @@
  *   npm run bench:ai     (AI_BENCH_VIDEOS=20 per setup, AI_BENCH_TIME_SCALE=0.25, see README.md)
  *
  * Two setups, each over the same mix of requests (cheap success, escalation to the premium model,
- * both models failing so the offline writer writes):
+ * both models failing so the offline writer writes, and a repeat of an earlier request, which the
+ * worker's Redis script cache serves when a model wrote the first one):
  *   - "AI script + local voice": Claude writes; flite speaks and the gradients move, at no cost.
  *   - "AI script + premium voice + images": Claude writes, ElevenLabs speaks, FAL makes the stills.
  *
@@ -14,17 +15,18 @@
  * ElevenLabs narrator, ffmpeg decoding its audio); the stills are requested by the visuals stage's
  * FAL source directly, without rendering the slideshow (bench:render measures rendering).
  *
- * Cache hits: the Redis script cache is not on this branch. AI_BENCH_CACHE_HIT_SHARE (default 0)
- * adds that share of repeated requests at zero script cost to the mix arithmetically, and the
- * report says so; replace it with measured hits once the cache lands (HOOK: cache-hit share).
+ * The script cache is the worker's own (RedisScriptCache on the local Redis, under a key prefix of
+ * this run's, removed at the end); its hits and misses are counted from the writer's events.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { VideoSpec } from '../../runtime/pipeline/stage.js';
 import { createScriptWriter } from '../../runtime/pipeline/stages.js';
 import type { ProviderEvents } from '../../runtime/providers/provider-events.js';
+import { RedisScriptCache } from '../../runtime/queue/script-cache.js';
 import { AssetCache } from '../../runtime/stages/asset-cache.js';
 import { ElevenLabsNarrator } from '../../runtime/stages/elevenlabs-narrator.js';
 import { FalStills, stillSize } from '../../runtime/stages/fal-stills.js';
@@ -43,6 +45,7 @@ import { runStages } from '../../test/pipeline/stage-runner.js';
 import { startFakeAnthropic, type MessagesRequest } from '../../test/support/fake-anthropic.js';
 import { startFakeElevenLabs } from '../../test/support/fake-elevenlabs.js';
 import { startFakeFal } from '../../test/support/fake-fal.js';
+import { deleteKeys, TEST_REDIS_URL, testKeyPrefix } from '../../test/support/redis.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const number = (name: string, fallback: number) => {
@@ -54,8 +57,6 @@ const VIDEOS = Math.max(1, Math.round(number('AI_BENCH_VIDEOS', 20)));
 /** Every latency below is multiplied by this, to keep the run short; costs do not depend on it. */
 const SCALE = number('AI_BENCH_TIME_SCALE', 0.25);
 const DURATION = Math.round(number('AI_BENCH_DURATION', 60));
-/** HOOK: cache-hit share, modelled until the script cache is on this branch. */
-const CACHE_HIT_SHARE = Math.min(1, number('AI_BENCH_CACHE_HIT_SHARE', 0));
 const BUDGET = number('AI_BENCH_BUDGET_USD', 0.1);
 const jsonPath = process.env.BENCH_JSON ?? `${root}bench/ai/results.json`;
 const mdPath = process.env.BENCH_MD ?? `${root}bench/ai/results.md`;
@@ -73,12 +74,16 @@ const LATENCY = {
 } as const;
 const draw = ([low, high]: readonly [number, number]) => (low + Math.random() * (high - low)) * SCALE;
 
-type Kind = 'cheap' | 'escalation' | 'fallback';
-/** The mix of requests: most scripts pass on the cheap model, some escalate, a few fall back. */
+type Kind = 'cheap' | 'escalation' | 'fallback' | 'repeat';
+/**
+ * The mix of requests: most scripts pass on the cheap model, some escalate, a few fall back, and
+ * some repeat an earlier request exactly (same topic, style, duration, voice and seed).
+ */
 const MIX: ReadonlyArray<readonly [Kind, number]> = [
-  ['cheap', 0.75],
-  ['escalation', 0.2],
+  ['cheap', 0.6],
+  ['escalation', 0.15],
   ['fallback', 0.05],
+  ['repeat', 0.2],
 ];
 /** Videos of each kind, spread through the run so circuits see them as a worker would. */
 function plan(n: number): Kind[] {
@@ -100,16 +105,19 @@ interface VideoResult {
   costs: Record<string, number>;
   total: number;
   seconds: number;
+  /** The script came from the response cache. */
+  cachedScript: boolean;
 }
 
 const silent = pino({ level: 'silent' });
-const noEvents: ProviderEvents = { call: () => {}, skip: () => {}, served: () => {} };
 
 async function main() {
   const anthropic = await startFakeAnthropic();
   const elevenlabs = await startFakeElevenLabs();
   const fal = await startFakeFal();
   const dir = await mkdtemp(join(tmpdir(), 'archibald-bench-ai-'));
+  const redis = new Redis(TEST_REDIS_URL);
+  const prefix = testKeyPrefix();
   let kind: Kind = 'cheap';
   const cheapModel = 'claude-haiku-5-5';
   anthropic.latencyMs = (request: MessagesRequest) =>
@@ -128,11 +136,21 @@ async function main() {
     { name: 'AI script + local voice', premium: false },
     { name: 'AI script + premium voice + images', premium: true },
   ] as const;
-  const report: Array<{ setup: string; videos: VideoResult[] }> = [];
+  const report: Array<{ setup: string; videos: VideoResult[]; hits: number; misses: number }> = [];
   const started = performance.now();
   try {
     for (const setup of setups) {
-      // One writer and one narrator per setup, as one worker holds them (circuits included).
+      // One writer and one narrator per setup, as one worker holds them (circuits included), and
+      // a script cache of the setup's own.
+      const lookups = { hits: 0, misses: 0 };
+      const events: ProviderEvents = {
+        call: () => {},
+        skip: () => {},
+        served: () => {},
+        delegation: (e) => {
+          if (e.kind === 'cache') lookups[e.result === 'hit' ? 'hits' : 'misses'] += 1;
+        },
+      };
       const writer = createScriptWriter({
         anthropic: {
           apiKey: () => 'sk-ant-bench',
@@ -141,7 +159,8 @@ async function main() {
           premiumModel: 'claude-sonnet-5-5',
           budgetUsd: BUDGET,
         },
-        events: noEvents,
+        events,
+        cache: new RedisScriptCache(redis, `${prefix}:${setup.premium ? 'p' : 'l'}`, 3600),
       });
       const voice = new ElevenLabsNarrator({
         apiKey: () => 'xi-bench',
@@ -149,20 +168,28 @@ async function main() {
         budgetUsd: BUDGET,
       });
       const videos: VideoResult[] = [];
+      const asked: VideoSpec[] = [];
       for (const [i, k] of plan(VIDEOS).entries()) {
-        kind = k;
-        const spec: VideoSpec = {
-          topic: ['morning calm', 'letting go of work stress before sleep', 'a clear mind for study'][
-            i % 3
-          ] as string,
-          durationSeconds: DURATION,
-          aspect: '16:9',
-          resolution: '720p',
-          voice: 'slt',
-          style: (['calm', 'sleep', 'focus', 'gratitude'] as const)[i % 4] as VideoSpec['style'],
-          burnCaptions: false,
-          seed: `bench-${setup.premium ? 'p' : 'l'}-${i}`,
-        };
+        // A repeat asks again for an earlier video of this setup; should its script not be cached
+        // (the first was written offline, or none came before), the model answers as usual.
+        kind = k === 'repeat' ? 'cheap' : k;
+        const earlier = asked[(i * 7) % Math.max(1, asked.length)];
+        const spec: VideoSpec =
+          k === 'repeat' && earlier
+            ? earlier
+            : {
+                topic: ['morning calm', 'letting go of work stress before sleep', 'a clear mind for study'][
+                  i % 3
+                ] as string,
+                durationSeconds: DURATION,
+                aspect: '16:9',
+                resolution: '720p',
+                voice: 'slt',
+                style: (['calm', 'sleep', 'focus', 'gratitude'] as const)[i % 4] as VideoSpec['style'],
+                burnCaptions: false,
+                seed: `bench-${setup.premium ? 'p' : 'l'}-${i}`,
+              };
+        asked.push(spec);
         // A fresh asset cache per video: the fake's scripts reuse the offline writer's lines, which
         // would come from the cache at no cost, while a real model's lines seldom recur.
         const cache = new AssetCache(join(dir, `cache-${setup.premium ? 'p' : 'l'}-${i}`));
@@ -176,6 +203,7 @@ async function main() {
           budgetUsd: BUDGET,
         });
         const t0 = performance.now();
+        const hitsBefore = lookups.hits;
         const stages = setup.premium
           ? [createScriptStage(writer), createNarrationStage(narrator, { ffmpegTimeoutSeconds: 120 })]
           : [createScriptStage(writer)];
@@ -214,13 +242,16 @@ async function main() {
           costs: run.providerCosts,
           total,
           seconds: (performance.now() - t0) / 1000,
+          cachedScript: lookups.hits > hitsBefore,
         });
         process.stdout.write('.');
       }
-      report.push({ setup: setup.name, videos });
+      report.push({ setup: setup.name, videos, ...lookups });
     }
   } finally {
     await Promise.all([anthropic.close(), elevenlabs.close(), fal.close()]);
+    await deleteKeys(prefix);
+    redis.disconnect();
     await rm(dir, { recursive: true, force: true });
   }
   process.stdout.write('\n');
@@ -228,12 +259,9 @@ async function main() {
   const usd = (n: number) => `$${n.toFixed(4)}`;
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
   const goal = (setup: string) => (setup.startsWith('AI script + local') ? 0.01 : 0.1);
-  const summaries = report.map(({ setup, videos }) => {
+  const summaries = report.map(({ setup, videos, hits, misses }) => {
     const measured = mean(videos.map((v) => v.total));
-    // HOOK: cache-hit share — a hit reuses the script at no script cost (voice and images are
-    // still made for the new video's seed unless their own caches hit).
-    const scriptShare = mean(videos.map((v) => v.costs.anthropic ?? 0));
-    const withCache = measured - CACHE_HIT_SHARE * scriptShare;
+    const repeats = videos.filter((v) => v.kind === 'repeat');
     const byKind = Object.fromEntries(
       MIX.map(([k]) => [k, mean(videos.filter((v) => v.kind === k).map((v) => v.total))]),
     );
@@ -244,9 +272,11 @@ async function main() {
       setup,
       videos: videos.length,
       costPerVideo: measured,
-      costPerVideoWithCacheHits: withCache,
       goal: goal(setup),
-      met: withCache <= goal(setup),
+      met: measured <= goal(setup),
+      cacheHitRate: hits + misses > 0 ? hits / (hits + misses) : 0,
+      // Of the repeated requests, how many the cache served (a repeat of an offline script cannot be).
+      repeatHitRate: repeats.length > 0 ? repeats.filter((v) => v.cachedScript).length / repeats.length : 0,
       cheapModelShare: videos.filter((v) => v.writer === `anthropic:${cheapModel}`).length / videos.length,
       premiumModelShare:
         videos.filter((v) => v.writer === 'anthropic:claude-sonnet-5-5').length / videos.length,
@@ -263,15 +293,16 @@ async function main() {
     `# bench:ai results`,
     '',
     `${new Date().toISOString()}: ${VIDEOS} videos of ${DURATION} s per setup; mix ${MIX.map(([k, s]) => `${k} ${Math.round(s * 100)}%`).join(', ')};`,
-    `latencies x${SCALE} of the real services'; budget ${usd(BUDGET)} a video; cache-hit share ${CACHE_HIT_SHARE} (modelled, HOOK: the script cache is not on this branch).`,
+    `latencies x${SCALE} of the real services'; budget ${usd(BUDGET)} a video; the worker's Redis script cache.`,
     '',
-    '| setup | cost/video | goal | met | cheap model | escalated | offline | cheap / escalation / fallback | Claude / ElevenLabs / FAL | s/video |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| setup | cost/video | goal | met | cheap model | escalated | offline | cache hit rate (repeats served) | cheap / escalation / fallback / repeat | Claude / ElevenLabs / FAL | s/video |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...summaries.map(
       (s) =>
-        `| ${s.setup} | ${usd(s.costPerVideoWithCacheHits)} | ≤ ${usd(s.goal)} | ${s.met ? 'yes' : 'no'} | ` +
+        `| ${s.setup} | ${usd(s.costPerVideo)} | ≤ ${usd(s.goal)} | ${s.met ? 'yes' : 'no'} | ` +
         `${Math.round(s.cheapModelShare * 100)}% | ${Math.round(s.premiumModelShare * 100)}% | ${Math.round(s.offlineShare * 100)}% | ` +
-        `${usd(s.costByKind.cheap ?? 0)} / ${usd(s.costByKind.escalation ?? 0)} / ${usd(s.costByKind.fallback ?? 0)} | ` +
+        `${Math.round(s.cacheHitRate * 100)}% (${Math.round(s.repeatHitRate * 100)}%) | ` +
+        `${usd(s.costByKind.cheap ?? 0)} / ${usd(s.costByKind.escalation ?? 0)} / ${usd(s.costByKind.fallback ?? 0)} / ${usd(s.costByKind.repeat ?? 0)} | ` +
         `${usd(s.costByProvider.anthropic ?? 0)} / ${usd(s.costByProvider.elevenlabs ?? 0)} / ${usd(s.costByProvider.fal ?? 0)} | ` +
         `${s.secondsPerVideo.toFixed(2)} |`,
     ),
@@ -289,7 +320,6 @@ async function main() {
         durationSeconds: DURATION,
         timeScale: SCALE,
         budgetUsd: BUDGET,
-        cacheHitShare: { value: CACHE_HIT_SHARE, measured: false },
         mix: Object.fromEntries(MIX),
         latencyMs: LATENCY,
         setups: summaries,
