@@ -16,6 +16,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { enqueueVideo } from '../queue/video-queue.js';
 import { inSpan } from '../telemetry/spans.js';
 import type { VideoQueue } from '../queue/video-queue.js';
+import { startPeriodic } from './periodic.js';
 
 /** pg advisory lock key of the reconciler ("archibald reconcile" folded to 64 bits, fixed forever). */
 export const RECONCILER_LOCK_KEY = 7_165_031_146_020_119_553n;
@@ -94,27 +95,17 @@ export async function reconcileOnce(o: ReconcilerOptions): Promise<ReconcileRepo
 export function startReconciler(o: ReconcilerOptions & { intervalSeconds: number }): {
   stop(): Promise<void>;
 } {
-  let current: Promise<unknown> = Promise.resolve();
-  const tick = (): void => {
-    current = reconcileOnce(o).then(
-      (report) => {
-        o.metrics.reconcilerRuns.inc({ outcome: report.ran ? 'ran' : 'skipped' });
-        if (report.ran && report.actions.length > 0)
-          o.log.info({ checked: report.checked, actions: report.actions.length }, 'reconciler pass');
-      },
-      (error: unknown) => {
-        o.metrics.reconcilerRuns.inc({ outcome: 'error' });
-        o.log.warn({ err: error }, 'reconciler pass failed; the next one retries');
-      },
-    );
-  };
-  tick();
-  const timer = setInterval(tick, o.intervalSeconds * 1000);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await current;
+  return startPeriodic({
+    intervalSeconds: o.intervalSeconds,
+    run: () => reconcileOnce(o),
+    done: (report) => {
+      o.metrics.reconcilerRuns.inc({ outcome: report.ran ? 'ran' : 'skipped' });
+      if (report.ran && report.actions.length > 0)
+        o.log.info({ checked: report.checked, actions: report.actions.length }, 'reconciler pass');
     },
-  };
+    failed: (error) => {
+      o.metrics.reconcilerRuns.inc({ outcome: 'error' });
+      o.log.warn({ err: error }, 'reconciler pass failed; the next one retries');
+    },
+  });
 }

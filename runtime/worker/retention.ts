@@ -8,6 +8,7 @@ import type { Database } from '../db/pool.js';
 import { prunePatterns } from '../db/pattern-memory.js';
 import { pruneProviderRecords } from '../db/provider-records.js';
 import { inTransaction } from '../db/transaction.js';
+import { startPeriodic } from './periodic.js';
 
 /** pg advisory lock key of the retention pass (fixed forever, distinct from the reconciler's). */
 export const RETENTION_LOCK_KEY = 7_165_031_146_020_119_554n;
@@ -45,24 +46,14 @@ export async function pruneOnce(o: RetentionOptions): Promise<RetentionReport> {
 
 /** Runs pruneOnce now and every intervalSeconds until stopped; a failed pass is logged. */
 export function startRetention(o: RetentionOptions & { intervalSeconds: number }): { stop(): Promise<void> } {
-  let current: Promise<unknown> = Promise.resolve();
-  const tick = (): void => {
-    current = pruneOnce(o).then(
-      (report) => {
-        if (report.patterns + report.records > 0)
-          o.log.info({ patterns: report.patterns, records: report.records }, 'delegation memory pruned');
-      },
-      (error: unknown) =>
-        o.log.warn({ err: error }, 'delegation memory retention failed; the next pass retries'),
-    );
-  };
-  tick();
-  const timer = setInterval(tick, o.intervalSeconds * 1000);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await current;
+  return startPeriodic({
+    intervalSeconds: o.intervalSeconds,
+    run: () => pruneOnce(o),
+    done: (report) => {
+      if (report.patterns + report.records > 0)
+        o.log.info({ patterns: report.patterns, records: report.records }, 'delegation memory pruned');
     },
-  };
+    failed: (error) =>
+      o.log.warn({ err: error }, 'delegation memory retention failed; the next pass retries'),
+  });
 }
