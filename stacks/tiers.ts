@@ -199,6 +199,25 @@ const ORCHESTRATOR_API = {
 /** The runtime's default models; a tier changes its budget (dev spends least, enterprise most). */
 const SCRIPT_MODELS = { cheapModel: 'claude-haiku-5-5', premiumModel: 'claude-sonnet-5-5' } as const;
 
+/**
+ * What the services beside the runtime get as containers on one box (the single-node deployment,
+ * deploy/compose/, reads the smallest tier's): the two smaller tiers and the two larger share them.
+ */
+const SMALL_BOX_CONTAINERS: Tier['containers'] = {
+  postgres: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
+  redis: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '512Mi' } },
+  prometheus: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '1Gi' } },
+  alertmanager: { requests: { cpu: '20m', memory: '32Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
+  grafana: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+};
+const LARGE_BOX_CONTAINERS: Tier['containers'] = {
+  postgres: { requests: { cpu: '1000m', memory: '2Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
+  redis: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1000m', memory: '2Gi' } },
+  prometheus: { requests: { cpu: '500m', memory: '2Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
+  alertmanager: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
+  grafana: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
+};
+
 export const TIERS: Readonly<Record<TierName, Tier>> = {
   dev: {
     name: 'dev',
@@ -272,13 +291,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
       agent: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '250m', memory: '192Mi' } },
       loki: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
     },
-    containers: {
-      postgres: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
-      redis: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '512Mi' } },
-      prometheus: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '1Gi' } },
-      alertmanager: { requests: { cpu: '20m', memory: '32Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
-      grafana: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
-    },
+    containers: SMALL_BOX_CONTAINERS,
     vault: { ha: false, replicas: 1, storageGiB: 1 },
     storage: { localGiB: 20, noncurrentVersionDays: 7, accessLogRetentionDays: 7 },
     waf: { rateLimitPer5Min: 500 },
@@ -356,13 +369,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
       agent: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '250m', memory: '192Mi' } },
       loki: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1000m', memory: '2Gi' } },
     },
-    containers: {
-      postgres: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
-      redis: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '512Mi' } },
-      prometheus: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '1Gi' } },
-      alertmanager: { requests: { cpu: '20m', memory: '32Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
-      grafana: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
-    },
+    containers: SMALL_BOX_CONTAINERS,
     vault: { ha: true, replicas: 3, storageGiB: 10 },
     storage: { localGiB: 50, noncurrentVersionDays: 30, accessLogRetentionDays: 30 },
     waf: { rateLimitPer5Min: 1000 },
@@ -440,13 +447,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
       agent: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
       loki: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
     },
-    containers: {
-      postgres: { requests: { cpu: '1000m', memory: '2Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
-      redis: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1000m', memory: '2Gi' } },
-      prometheus: { requests: { cpu: '500m', memory: '2Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
-      alertmanager: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
-      grafana: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
-    },
+    containers: LARGE_BOX_CONTAINERS,
     vault: { ha: true, replicas: 3, storageGiB: 20 },
     storage: { localGiB: 50, noncurrentVersionDays: 90, accessLogRetentionDays: 90 },
     waf: { rateLimitPer5Min: 2000 },
@@ -524,13 +525,7 @@ export const TIERS: Readonly<Record<TierName, Tier>> = {
       agent: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
       loki: { requests: { cpu: '1000m', memory: '2Gi' }, limits: { cpu: '4000m', memory: '8Gi' } },
     },
-    containers: {
-      postgres: { requests: { cpu: '1000m', memory: '2Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
-      redis: { requests: { cpu: '250m', memory: '1Gi' }, limits: { cpu: '1000m', memory: '2Gi' } },
-      prometheus: { requests: { cpu: '500m', memory: '2Gi' }, limits: { cpu: '2000m', memory: '4Gi' } },
-      alertmanager: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
-      grafana: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '1Gi' } },
-    },
+    containers: LARGE_BOX_CONTAINERS,
     vault: { ha: true, replicas: 5, storageGiB: 50 },
     storage: { localGiB: 200, noncurrentVersionDays: 180, accessLogRetentionDays: 365 },
     waf: { rateLimitPer5Min: 5000 },
