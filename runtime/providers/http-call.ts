@@ -8,6 +8,11 @@
  *   the provider asks for beyond `maxRetryAfterMs` ends the retries: the offline fallback is
  *   quicker than holding the job that long.
  * - Other statuses fail at once (a bad key or request does not get better by repeating it).
+ * - With `retryAfterSend: false` (a call that makes and bills something each time it is processed,
+ *   such as a FAL generation), only failures that show the request was not processed are retried:
+ *   a connection refused, or a 408/409/429/5xx status. A timeout, a dropped connection or a body
+ *   cut short after a 200 may follow a billed answer, so it fails at once rather than paying twice
+ *   while recording once. An aborted request in flight may still be billed by the provider.
  *
  * Errors carry the status, never the request or the provider's body: either may hold the topic.
  */
@@ -25,6 +30,11 @@ export interface HttpCallOptions {
   maxDelayMs?: number;
   /** Longest wait a retry-after may ask for before we give up instead (default 30 s). */
   maxRetryAfterMs?: number;
+  /**
+   * Whether a request that may have been processed (timeout, connection lost after sending, body
+   * cut short) is retried (default true). False for calls that bill per request sent.
+   */
+  retryAfterSend?: boolean;
 }
 
 export interface HttpCallResult<T> {
@@ -104,6 +114,8 @@ export async function httpCall<T>(
       // A body that failed to parse after a 200 is not a transport error.
       if (status === undefined && error instanceof SyntaxError)
         throw new ProviderHttpError(`unreadable answer (${error.message})`, 200, attempt);
+      if (options.retryAfterSend === false && !notSent(error))
+        throw new ProviderHttpError(`${reason}; not retried: it may have been processed`, status, attempt);
     }
     if (attempt > maxRetries) {
       throw new ProviderHttpError(`${reason} after ${attempt} attempts`, status, attempt);
@@ -118,6 +130,14 @@ export async function httpCall<T>(
     const backoff = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
     await sleep(wait ?? backoff * (0.75 + Math.random() * 0.5), signal);
   }
+}
+
+/** Connection errors that show the request never reached the server (nothing can have been billed). */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+function notSent(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  return typeof cause?.code === 'string' && NOT_SENT.has(cause.code);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -133,6 +133,16 @@ export function stillSeed(spec: Pick<VideoSpec, 'seed'>, index: number): number 
 
 interface FalAnswer {
   images?: Array<{ url?: unknown; width?: unknown; height?: unknown }>;
+  /** Per image, whether the safety checker flagged it (a flagged image comes back blacked out). */
+  has_nsfw_concepts?: unknown;
+}
+
+/** The safety checker flagged the image: it is billed, but blank, so the set cannot be shown. */
+export class FlaggedImage extends Error {
+  constructor() {
+    super('FAL flagged the image (safety checker)');
+    this.name = 'FlaggedImage';
+  }
 }
 
 export class FalStills implements StillSource {
@@ -238,7 +248,7 @@ export class FalStills implements StillSource {
       maxRetries: this.options.maxRetries ?? 2,
     };
     const started = performance.now();
-    let image: { url: string; width: number; height: number };
+    let image: { url: string; width: number; height: number; flagged: boolean };
     try {
       const { value } = await httpCall(
         `${this.baseUrl}/${this.model}`,
@@ -259,7 +269,9 @@ export class FalStills implements StillSource {
           }),
         },
         async (response) => (await response.json()) as FalAnswer,
-        http,
+        // Each POST that reaches fal makes and bills an image: one cut off after it was sent is not
+        // sent again (http-call.ts); 429 and 5xx still are.
+        { ...http, retryAfterSend: false },
       );
       const first = value.images?.[0];
       if (typeof first?.url !== 'string') throw new Error('FAL answered no image URL');
@@ -267,6 +279,7 @@ export class FalStills implements StillSource {
         url: first.url,
         width: typeof first.width === 'number' ? first.width : request.size.width,
         height: typeof first.height === 'number' ? first.height : request.size.height,
+        flagged: Array.isArray(value.has_nsfw_concepts) && value.has_nsfw_concepts[0] === true,
       };
     } catch (error) {
       if (!signal.aborted) {
@@ -290,12 +303,16 @@ export class FalStills implements StillSource {
     events?.call({
       provider: FAL,
       model: this.model,
-      outcome: 'ok',
+      outcome: image.flagged ? 'invalid' : 'ok',
       latencyMs: performance.now() - started,
       units: 1,
       unit: 'images',
       costUsd: cost,
     });
+    // A flagged image fails the set, so the visuals stage falls back to the gradients rather than
+    // showing a black still or a set with a gap. The prompt asks for calm landscapes, so this is
+    // rare; it is not cached, and is not a failure of the provider's (the circuit stays closed).
+    if (image.flagged) throw new FlaggedImage();
     const download = `${target}.download`;
     try {
       const { value: bytes } = await httpCall(

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startFakeServer, type FakeServer } from './fake-http.js';
+import { startFakeServer, type FakeReceived, type FakeServer } from './fake-http.js';
 
 const run = promisify(execFile);
 
@@ -17,7 +17,11 @@ export interface ImageRequest {
   num_images: number;
 }
 
-export type FakeFal = FakeServer<ImageRequest> & { downloads: string[] };
+export type FakeFal = FakeServer<ImageRequest> & {
+  downloads: string[];
+  /** Whether the safety checker flags a request's image (default never), as the real one reports it. */
+  flagged: (request: FakeReceived<ImageRequest>, index: number) => boolean;
+};
 
 const images = new Map<string, Promise<Buffer>>();
 
@@ -77,7 +81,8 @@ export async function startFakeFal(): Promise<FakeFal> {
           ],
           timings: { inference: 0.4 },
           seed: request.body.seed,
-          has_nsfw_concepts: [false],
+          // `fake` gets `flagged` below, before any request comes.
+          has_nsfw_concepts: [(fake as FakeFal).flagged(request, index)],
           prompt: request.body.prompt,
         }),
       );
@@ -92,5 +97,5 @@ export async function startFakeFal(): Promise<FakeFal> {
       return true;
     },
   });
-  return Object.assign(fake, { downloads });
+  return Object.assign(fake, { downloads, flagged: () => false });
 }
