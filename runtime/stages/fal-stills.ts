@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import type { Style, VideoSpec } from '../pipeline/stage.js';
 import { runFfmpeg } from '../media/ffmpeg.js';
 import { CircuitBreaker } from '../providers/circuit-breaker.js';
+import { admit, callFailed } from '../providers/guard.js';
 import { httpCall } from '../providers/http-call.js';
 import {
   DEFAULT_MEDIA_PRICES,
@@ -29,6 +30,7 @@ import {
   type UnitPriceTable,
 } from '../providers/media-prices.js';
 import type { ProviderEvents } from '../providers/provider-events.js';
+import { runPool } from '../providers/pool.js';
 import { ProviderSkipped } from '../providers/skipped.js';
 import type { AssetCache } from './asset-cache.js';
 import { seededRandom } from './seeded-random.js';
@@ -183,54 +185,32 @@ export class FalStills implements StillSource {
     const present = await Promise.all(keys.map((key) => this.cache.has('still', key, 'jpg')));
     const toMake = present.filter((p) => !p).length;
     if (toMake > 0) {
-      if (this.circuits.isOpen(this.model)) {
-        events?.skip(FAL, this.model, 'circuit_open');
-        throw new ProviderSkipped(FAL, this.model, 'circuit_open');
-      }
-      const estimate = toMake * this.costOf(request.size);
-      const spent = request.spentUsd();
-      if (spent + estimate > this.options.budgetUsd) {
-        events?.skip(FAL, this.model, 'budget');
-        request.log?.warn(
-          { model: this.model, spent, estimate, budget: this.options.budgetUsd },
-          'FAL skipped: the video budget',
-        );
-        throw new ProviderSkipped(FAL, this.model, 'budget');
-      }
+      const skipped = admit({
+        provider: FAL,
+        model: this.model,
+        circuits: this.circuits,
+        estimateUsd: toMake * this.costOf(request.size),
+        spentUsd: request.spentUsd(),
+        budgetUsd: this.options.budgetUsd,
+        events,
+        log: request.log,
+      });
+      if (skipped) throw new ProviderSkipped(FAL, this.model, skipped);
     }
-    const controller = new AbortController();
-    const signal = AbortSignal.any([request.signal, controller.signal]);
     const files = new Array<string>(items.length);
     let cached = 0;
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length) {
-        const i = next++;
-        const asset = await this.cache.getOrCreate(
-          'still',
-          keys[i],
-          'jpg',
-          (target, renderSignal) =>
-            this.generate(items[i] as { prompt: string; seed: number }, target, request, renderSignal),
-          { signal, holder: request.holder },
-        );
-        if (asset.hit) cached += 1;
-        files[i] = asset.path;
-      }
-    };
-    try {
-      await Promise.all(
-        Array.from({ length: Math.min(this.options.concurrency ?? 3, items.length) }, () =>
-          worker().catch((error: unknown) => {
-            controller.abort(error);
-            throw error;
-          }),
-        ),
+    await runPool(items.length, this.options.concurrency ?? 3, request.signal, async (i, signal) => {
+      const asset = await this.cache.getOrCreate(
+        'still',
+        keys[i],
+        'jpg',
+        (target, renderSignal) =>
+          this.generate(items[i] as { prompt: string; seed: number }, target, request, renderSignal),
+        { signal, holder: request.holder },
       );
-    } catch (error) {
-      if (request.signal.aborted) throw request.signal.reason ?? error;
-      throw controller.signal.reason ?? error;
-    }
+      if (asset.hit) cached += 1;
+      files[i] = asset.path;
+    });
     return { files, by: `${FAL}:${this.model}`, cached };
   }
 
@@ -282,18 +262,15 @@ export class FalStills implements StillSource {
         flagged: Array.isArray(value.has_nsfw_concepts) && value.has_nsfw_concepts[0] === true,
       };
     } catch (error) {
-      if (!signal.aborted) {
-        events?.call({
-          provider: FAL,
-          model: this.model,
-          outcome: 'error',
-          latencyMs: performance.now() - started,
-          units: 0,
-          unit: 'images',
-          costUsd: 0,
-        });
-        this.circuits.failed(this.model);
-      }
+      callFailed({
+        provider: FAL,
+        model: this.model,
+        unit: 'images',
+        started,
+        signal,
+        circuits: this.circuits,
+        events,
+      });
       throw error;
     }
     this.circuits.succeeded(this.model);

@@ -119,11 +119,13 @@ test('a valid answer: the stills are downloaded, priced per megapixel and panned
 
 test('a retried job finds its stills in the asset cache and pays nothing again', async () => {
   const cache = new AssetCache(join(root, 'shared-cache'));
-  await visuals({}, { cache, seed: 'again' });
+  const first = await visuals({}, { cache, seed: 'again' });
+  assert.equal(first.output.cacheHit, false);
   fake.received.length = 0;
   recorded = { calls: [], skips: [], served: [] };
   const { output, result } = await visuals({}, { cache, seed: 'again' });
   assert.equal(output.source, 'fal:fal-ai/flux/schnell');
+  assert.equal(output.cacheHit, true, 'every still came from the cache');
   assert.equal(fake.received.length, 0);
   assert.equal(result.providerCosts.fal ?? 0, 0);
 });

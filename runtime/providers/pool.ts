@@ -1,0 +1,34 @@
+/**
+ * Runs `count` tasks, `concurrency` at a time, for the paid calls of one video (narration lines,
+ * stills). The first failure aborts the others' signal at once rather than paying for work that
+ * will be thrown away, and is what the pool throws; the job's own abort is thrown as its reason.
+ */
+export async function runPool(
+  count: number,
+  concurrency: number,
+  signal: AbortSignal,
+  task: (index: number, signal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  const controller = new AbortController();
+  const shared = AbortSignal.any([signal, controller.signal]);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      await task(index, shared);
+    }
+  };
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(Math.max(1, concurrency), count) }, () =>
+        worker().catch((error: unknown) => {
+          controller.abort(error);
+          throw error;
+        }),
+      ),
+    );
+  } catch (error) {
+    if (signal.aborted) throw signal.reason ?? error;
+    throw controller.signal.reason ?? error;
+  }
+}
