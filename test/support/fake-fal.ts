@@ -4,11 +4,8 @@
  * the real one, with the URLs on the fake itself (`GET /files/<w>x<h>-<seed>.jpg`), serving real
  * JPEGs made by ffmpeg at the requested size.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { ffmpegOutput } from './ffmpeg-output.js';
 import { startFakeServer, type FakeReceived, type FakeServer } from './fake-http.js';
-
-const run = promisify(execFile);
 
 export interface ImageRequest {
   prompt: string;
@@ -23,38 +20,21 @@ export type FakeFal = FakeServer<ImageRequest> & {
   flagged: (request: FakeReceived<ImageRequest>, index: number) => boolean;
 };
 
-const images = new Map<string, Promise<Buffer>>();
-
 function jpeg(width: number, height: number, seed: number): Promise<Buffer> {
-  const key = `${width}x${height}-${seed}`;
-  let made = images.get(key);
-  if (!made) {
-    const hue = seed % 360;
-    made = run(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
-        `testsrc2=s=${width}x${height}:d=1`,
-        '-vf',
-        `hue=h=${hue}`,
-        '-frames:v',
-        '1',
-        '-f',
-        'image2pipe',
-        '-c:v',
-        'mjpeg',
-        'pipe:1',
-      ],
-      { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
-    ).then(({ stdout }) => stdout);
-    images.set(key, made);
-  }
-  return made;
+  return ffmpegOutput([
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=s=${width}x${height}:d=1`,
+    '-vf',
+    `hue=h=${seed % 360}`,
+    '-frames:v',
+    '1',
+    '-f',
+    'image2pipe',
+    '-c:v',
+    'mjpeg',
+  ]);
 }
 
 export async function startFakeFal(): Promise<FakeFal> {
