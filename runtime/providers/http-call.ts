@@ -4,7 +4,8 @@
  * - The job's signal aborts the request in flight and any wait between attempts.
  * - Each attempt has its own timeout, covering the answer's body too (a stalled download counts).
  * - 408, 409, 429, 5xx and connection errors are retried with exponential backoff and jitter; a
- *   `retry-after` (seconds or an HTTP date) or `retry-after-ms` header replaces the backoff. A wait
+ *   `retry-after` (seconds or an HTTP date) replaces the backoff. (`retry-after-ms` is Anthropic's
+ *   and OpenAI's, whose SDKs read it themselves; ElevenLabs and FAL send `retry-after`.) A wait
  *   the provider asks for beyond `maxRetryAfterMs` ends the retries: the offline fallback is
  *   quicker than holding the job that long.
  * - Other statuses fail at once (a bad key or request does not get better by repeating it).
@@ -62,10 +63,8 @@ export function isRetryableStatus(status: number): boolean {
   return RETRYABLE.has(status) || status >= 500;
 }
 
-/** Milliseconds a response asks the client to wait, from `retry-after-ms` or `retry-after`. */
+/** Milliseconds a response asks the client to wait, from `retry-after`. */
 export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
-  const ms = headers.get('retry-after-ms');
-  if (ms !== null && Number.isFinite(Number(ms)) && Number(ms) >= 0) return Number(ms);
   const value = headers.get('retry-after');
   if (value === null || value.trim() === '') return undefined;
   const seconds = Number(value);
