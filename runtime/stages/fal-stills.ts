@@ -140,7 +140,7 @@ interface FalAnswer {
 }
 
 /** The safety checker flagged the image: it is billed, but blank, so the set cannot be shown. */
-export class FlaggedImage extends Error {
+class FlaggedImage extends Error {
   constructor() {
     super('FAL flagged the image (safety checker)');
     this.name = 'FlaggedImage';

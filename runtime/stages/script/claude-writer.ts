@@ -148,11 +148,6 @@ export class ClaudeScriptWriter implements ScriptWriter {
     return cheap === premium ? [cheap] : [cheap, premium];
   }
 
-  /** Whether a model is being skipped for a cool-down. */
-  circuitOpen(model: string): boolean {
-    return this.circuits.isOpen(model);
-  }
-
   async write(spec: VideoSpec, signal: AbortSignal, context?: WriteContext): Promise<ScriptDocument> {
     const log = context?.log;
     const events = this.options.events;
