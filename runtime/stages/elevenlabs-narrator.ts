@@ -109,7 +109,6 @@ export class ElevenLabsNarrator implements Narrator {
       done += 1;
       request.progress(done / request.lines.length);
     });
-    this.circuits.succeeded(this.model);
     return { by };
   }
 
@@ -153,7 +152,9 @@ export class ElevenLabsNarrator implements Narrator {
       });
       throw error;
     }
-    // Billed once answered: recorded before anything below can fail.
+    // The provider answered: the circuit closes (a half-open trial settles), and the line is
+    // billed, so its cost is recorded before anything below can fail.
+    this.circuits.succeeded(this.model);
     const cost = this.costOf([line]);
     request.account?.addCost(ELEVENLABS, cost);
     events?.call({
