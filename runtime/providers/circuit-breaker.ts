@@ -1,7 +1,8 @@
 /**
  * A circuit breaker per model (or any provider endpoint): after `failures` consecutive failed
  * calls the model is skipped for `cooldownMs`; the first call after the cool-down is a trial, and
- * one answer closes the circuit again. Skipping a failing provider for a while spares each video
+ * one answer closes the circuit again. While the trial is in flight the others are still skipped,
+ * so a recovering provider gets one call, not every video's at once. Skipping a failing provider for a while spares each video
  * the timeouts and retries a dead provider would cost it, and spares the provider the load.
  */
 export type CircuitState = 'closed' | 'open' | 'half_open';
@@ -17,6 +18,8 @@ export interface CircuitBreakerOptions {
 interface Circuit {
   failures: number;
   openUntil: number;
+  /** While half-open: until when the trial admitted holds the others back (0: no trial yet). */
+  trialUntil: number;
 }
 
 export class CircuitBreaker {
@@ -38,9 +41,24 @@ export class CircuitBreaker {
     return circuit.openUntil > this.now() ? 'open' : 'half_open';
   }
 
-  /** Whether a call to this key should be skipped now. */
+  /** Whether the key is cooling down (a read only: `admit` is what lets a call through). */
   isOpen(key: string): boolean {
     return this.state(key) === 'open';
+  }
+
+  /**
+   * Whether a call may go now. Closed: yes. Open: no. Half-open: yes for the first caller (the
+   * trial), no for the others until it settles with `succeeded` or `failed`. A trial that never
+   * settles (its job was cancelled) holds the others back for one cool-down at most.
+   */
+  admit(key: string): boolean {
+    const state = this.state(key);
+    if (state !== 'half_open') return state === 'closed';
+    const circuit = this.circuits.get(key) as Circuit;
+    const now = this.now();
+    if (circuit.trialUntil > now) return false;
+    circuit.trialUntil = now + this.cooldownMs;
+    return true;
   }
 
   /** The provider answered (whatever the answer is worth): the circuit closes. */
@@ -50,11 +68,12 @@ export class CircuitBreaker {
 
   /** A call failed after its retries; a failed trial reopens at once. */
   failed(key: string): void {
-    const circuit = this.circuits.get(key) ?? { failures: 0, openUntil: 0 };
+    const circuit = this.circuits.get(key) ?? { failures: 0, openUntil: 0, trialUntil: 0 };
     const trial = circuit.openUntil !== 0;
     circuit.failures += 1;
     if (trial || circuit.failures >= this.threshold) {
       circuit.openUntil = this.now() + this.cooldownMs;
+      circuit.trialUntil = 0;
       circuit.failures = 0;
     }
     this.circuits.set(key, circuit);

@@ -4,10 +4,16 @@
  * - The job's signal aborts the request in flight and any wait between attempts.
  * - Each attempt has its own timeout, covering the answer's body too (a stalled download counts).
  * - 408, 409, 429, 5xx and connection errors are retried with exponential backoff and jitter; a
- *   `retry-after` (seconds or an HTTP date) or `retry-after-ms` header replaces the backoff. A wait
+ *   `retry-after` (seconds or an HTTP date) replaces the backoff. (`retry-after-ms` is Anthropic's
+ *   and OpenAI's, whose SDKs read it themselves; ElevenLabs and FAL send `retry-after`.) A wait
  *   the provider asks for beyond `maxRetryAfterMs` ends the retries: the offline fallback is
  *   quicker than holding the job that long.
  * - Other statuses fail at once (a bad key or request does not get better by repeating it).
+ * - With `retryAfterSend: false` (a call that makes and bills something each time it is processed,
+ *   such as a FAL generation), only failures that show the request was not processed are retried:
+ *   a connection refused, or a 408/409/429/5xx status. A timeout, a dropped connection or a body
+ *   cut short after a 200 may follow a billed answer, so it fails at once rather than paying twice
+ *   while recording once. An aborted request in flight may still be billed by the provider.
  *
  * Errors carry the status, never the request or the provider's body: either may hold the topic.
  */
@@ -25,6 +31,11 @@ export interface HttpCallOptions {
   maxDelayMs?: number;
   /** Longest wait a retry-after may ask for before we give up instead (default 30 s). */
   maxRetryAfterMs?: number;
+  /**
+   * Whether a request that may have been processed (timeout, connection lost after sending, body
+   * cut short) is retried (default true). False for calls that bill per request sent.
+   */
+  retryAfterSend?: boolean;
 }
 
 export interface HttpCallResult<T> {
@@ -52,10 +63,8 @@ export function isRetryableStatus(status: number): boolean {
   return RETRYABLE.has(status) || status >= 500;
 }
 
-/** Milliseconds a response asks the client to wait, from `retry-after-ms` or `retry-after`. */
+/** Milliseconds a response asks the client to wait, from `retry-after`. */
 export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
-  const ms = headers.get('retry-after-ms');
-  if (ms !== null && Number.isFinite(Number(ms)) && Number(ms) >= 0) return Number(ms);
   const value = headers.get('retry-after');
   if (value === null || value.trim() === '') return undefined;
   const seconds = Number(value);
@@ -104,6 +113,8 @@ export async function httpCall<T>(
       // A body that failed to parse after a 200 is not a transport error.
       if (status === undefined && error instanceof SyntaxError)
         throw new ProviderHttpError(`unreadable answer (${error.message})`, 200, attempt);
+      if (options.retryAfterSend === false && !notSent(error))
+        throw new ProviderHttpError(`${reason}; not retried: it may have been processed`, status, attempt);
     }
     if (attempt > maxRetries) {
       throw new ProviderHttpError(`${reason} after ${attempt} attempts`, status, attempt);
@@ -118,6 +129,14 @@ export async function httpCall<T>(
     const backoff = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
     await sleep(wait ?? backoff * (0.75 + Math.random() * 0.5), signal);
   }
+}
+
+/** Connection errors that show the request never reached the server (nothing can have been billed). */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+function notSent(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  return typeof cause?.code === 'string' && NOT_SENT.has(cause.code);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,8 +1,9 @@
 /**
  * ElevenLabs narration through its HTTP API: one `POST /v1/text-to-speech/{voice_id}` per line
  * (`xi-api-key` header, `{ text, model_id }` body, `output_format` in the query), a few lines in
- * flight at once. The MP3 answers are decoded by ffmpeg into the PCM WAV the narration stage reads
- * (flite writes the same), mono, at the sample rate the assembly mixes at.
+ * flight at once. Each MP3 answer is decoded by ffmpeg as it arrives into the PCM WAV the narration
+ * stage reads (flite writes the same), mono, at the sample rate the assembly mixes at, and handed to
+ * `lineReady`, so the asset cache keeps every paid line even when a later one fails.
  *
  * - Billed per character of text: the whole narration's price is checked against the video's
  *   budget before the first call (a narration half in one voice is no use), and every answered
@@ -15,10 +16,12 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { runFfmpeg } from '../media/ffmpeg.js';
 import { CircuitBreaker } from '../providers/circuit-breaker.js';
+import { admit, callFailed } from '../providers/guard.js';
 import { httpCall } from '../providers/http-call.js';
 import { unitCost, unitPriceOf, type UnitPriceTable } from '../providers/media-prices.js';
 import { DEFAULT_MEDIA_PRICES } from '../providers/media-prices.js';
 import type { ProviderEvents } from '../providers/provider-events.js';
+import { runPool } from '../providers/pool.js';
 import { ProviderSkipped } from '../providers/skipped.js';
 import { AUDIO_SAMPLE_RATE } from './ambient.js';
 import type { Narrator, SynthesisRequest } from './narration.js';
@@ -86,64 +89,39 @@ export class ElevenLabsNarrator implements Narrator {
     const by = this.name;
     request.signal.throwIfAborted();
     if (request.lines.length === 0) return { by };
-    if (this.circuits.isOpen(this.model)) {
-      events?.skip(ELEVENLABS, this.model, 'circuit_open');
-      throw new ProviderSkipped(ELEVENLABS, this.model, 'circuit_open');
-    }
-    const estimate = this.costOf(request.lines);
-    const spent = account?.spentUsd() ?? 0;
-    if (spent + estimate > this.options.budgetUsd) {
-      events?.skip(ELEVENLABS, this.model, 'budget');
-      account?.log?.warn(
-        { model: this.model, spent, estimate, budget: this.options.budgetUsd },
-        'ElevenLabs skipped: the video budget',
-      );
-      throw new ProviderSkipped(ELEVENLABS, this.model, 'budget');
-    }
+    const skipped = admit({
+      provider: ELEVENLABS,
+      model: this.model,
+      circuits: this.circuits,
+      estimateUsd: this.costOf(request.lines),
+      spentUsd: account?.spentUsd() ?? 0,
+      budgetUsd: this.options.budgetUsd,
+      events,
+      log: account?.log,
+    });
+    if (skipped) throw new ProviderSkipped(ELEVENLABS, this.model, skipped);
 
-    // One failed line stops the others at once rather than paying for lines nobody will hear.
-    const controller = new AbortController();
-    const signal = AbortSignal.any([request.signal, controller.signal]);
-    const mp3s = request.files.map((file) => `${file}.mp3`);
-    let next = 0;
     let done = 0;
-    const worker = async () => {
-      while (next < request.lines.length) {
-        const i = next++;
-        await this.speak(request.lines[i] as string, join(request.dir, mp3s[i] as string), signal, request);
-        done += 1;
-        request.progress((0.9 * done) / request.lines.length);
-      }
-    };
-    try {
-      const workers = Array.from(
-        { length: Math.min(this.options.concurrency ?? 3, request.lines.length) },
-        () =>
-          worker().catch((error: unknown) => {
-            controller.abort(error);
-            throw error;
-          }),
-      );
-      await Promise.all(workers);
-    } catch (error) {
-      if (request.signal.aborted) throw request.signal.reason ?? error;
-      throw controller.signal.reason ?? error;
-    }
-    await decodeToWav(request, mp3s);
-    this.circuits.succeeded(this.model);
-    request.progress(1);
+    await runPool(request.lines.length, this.options.concurrency ?? 3, request.signal, async (i, signal) => {
+      await this.speak(request.lines[i] as string, request.files[i] as string, signal, request);
+      // Each line is handed on as soon as it is whole, so a cache keeps it even if a later one fails.
+      await request.lineReady?.(i);
+      done += 1;
+      request.progress(done / request.lines.length);
+    });
     return { by };
   }
 
-  /** One line: the request, its cost, its event; the MP3 written to `target`. */
-  private async speak(line: string, target: string, signal: AbortSignal, request: SynthesisRequest) {
+  /** One line: the request, its cost and event as soon as it is answered, then the WAV in `file`. */
+  private async speak(line: string, file: string, signal: AbortSignal, request: SynthesisRequest) {
     const { events } = this.options;
     const url =
       `${this.baseUrl}/v1/text-to-speech/${encodeURIComponent(this.voiceId)}` +
       `?output_format=${OUTPUT_FORMAT}`;
     const started = performance.now();
+    let audio: Buffer;
     try {
-      const { value } = await httpCall(
+      ({ value: audio } = await httpCall(
         url,
         {
           method: 'POST',
@@ -160,55 +138,62 @@ export class ElevenLabsNarrator implements Narrator {
           timeoutMs: this.options.timeoutMs ?? 30_000,
           maxRetries: this.options.maxRetries ?? 2,
         },
-      );
-      if (value.length === 0) throw new Error('ElevenLabs answered no audio');
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, value);
-      const cost = this.costOf([line]);
-      request.account?.addCost(ELEVENLABS, cost);
-      events?.call({
+      ));
+      if (audio.length === 0) throw new Error('ElevenLabs answered no audio');
+    } catch (error) {
+      callFailed({
         provider: ELEVENLABS,
         model: this.model,
-        outcome: 'ok',
-        latencyMs: performance.now() - started,
-        units: line.length,
         unit: 'characters',
-        costUsd: cost,
+        started,
+        signal,
+        circuits: this.circuits,
+        events,
       });
-    } catch (error) {
-      // A line stopped because another failed, or because the job was cancelled, is no failure of
-      // the provider's.
-      if (!signal.aborted) {
-        events?.call({
-          provider: ELEVENLABS,
-          model: this.model,
-          outcome: 'error',
-          latencyMs: performance.now() - started,
-          units: 0,
-          unit: 'characters',
-          costUsd: 0,
-        });
-        this.circuits.failed(this.model);
-      }
       throw error;
     }
+    // The provider answered: the circuit closes (a half-open trial settles), and the line is
+    // billed, so its cost is recorded before anything below can fail.
+    this.circuits.succeeded(this.model);
+    const cost = this.costOf([line]);
+    request.account?.addCost(ELEVENLABS, cost);
+    events?.call({
+      provider: ELEVENLABS,
+      model: this.model,
+      outcome: 'ok',
+      latencyMs: performance.now() - started,
+      units: line.length,
+      unit: 'characters',
+      costUsd: cost,
+    });
+    await decodeToWav(audio, file, signal, request);
   }
 }
 
-/** The MP3 answers as mono PCM WAV at the mix's rate, in one ffmpeg run; the MP3s are then removed. */
-async function decodeToWav(request: SynthesisRequest, mp3s: string[]): Promise<void> {
+/** One MP3 answer as mono PCM WAV at the mix's rate in `file` (relative to the work directory). */
+async function decodeToWav(
+  audio: Buffer,
+  file: string,
+  signal: AbortSignal,
+  request: SynthesisRequest,
+): Promise<void> {
+  const mp3 = join(request.dir, `${file}.mp3`);
+  await mkdir(dirname(mp3), { recursive: true });
   try {
+    await writeFile(mp3, audio);
     await runFfmpeg({
       cwd: request.dir,
-      inputs: mp3s.map((source) => ({ source })),
-      outputs: request.files.map((target, i) => ({
-        target,
-        options: ['-map', `${i}:a`, '-ac', '1', '-ar', String(AUDIO_SAMPLE_RATE), '-c:a', 'pcm_s16le'],
-      })),
-      signal: request.signal,
+      inputs: [{ source: `${file}.mp3` }],
+      outputs: [
+        {
+          target: file,
+          options: ['-ac', '1', '-ar', String(AUDIO_SAMPLE_RATE), '-c:a', 'pcm_s16le'],
+        },
+      ],
+      signal,
       timeoutSeconds: request.timeoutSeconds,
     });
   } finally {
-    await Promise.all(mp3s.map((file) => rm(join(request.dir, file), { force: true })));
+    await rm(mp3, { force: true });
   }
 }

@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import type { Style, VideoSpec } from '../pipeline/stage.js';
 import { runFfmpeg } from '../media/ffmpeg.js';
 import { CircuitBreaker } from '../providers/circuit-breaker.js';
+import { admit, callFailed } from '../providers/guard.js';
 import { httpCall } from '../providers/http-call.js';
 import {
   DEFAULT_MEDIA_PRICES,
@@ -29,6 +30,7 @@ import {
   type UnitPriceTable,
 } from '../providers/media-prices.js';
 import type { ProviderEvents } from '../providers/provider-events.js';
+import { runPool } from '../providers/pool.js';
 import { ProviderSkipped } from '../providers/skipped.js';
 import type { AssetCache } from './asset-cache.js';
 import { seededRandom } from './seeded-random.js';
@@ -133,6 +135,16 @@ export function stillSeed(spec: Pick<VideoSpec, 'seed'>, index: number): number 
 
 interface FalAnswer {
   images?: Array<{ url?: unknown; width?: unknown; height?: unknown }>;
+  /** Per image, whether the safety checker flagged it (a flagged image comes back blacked out). */
+  has_nsfw_concepts?: unknown;
+}
+
+/** The safety checker flagged the image: it is billed, but blank, so the set cannot be shown. */
+class FlaggedImage extends Error {
+  constructor() {
+    super('FAL flagged the image (safety checker)');
+    this.name = 'FlaggedImage';
+  }
 }
 
 export class FalStills implements StillSource {
@@ -173,54 +185,32 @@ export class FalStills implements StillSource {
     const present = await Promise.all(keys.map((key) => this.cache.has('still', key, 'jpg')));
     const toMake = present.filter((p) => !p).length;
     if (toMake > 0) {
-      if (this.circuits.isOpen(this.model)) {
-        events?.skip(FAL, this.model, 'circuit_open');
-        throw new ProviderSkipped(FAL, this.model, 'circuit_open');
-      }
-      const estimate = toMake * this.costOf(request.size);
-      const spent = request.spentUsd();
-      if (spent + estimate > this.options.budgetUsd) {
-        events?.skip(FAL, this.model, 'budget');
-        request.log?.warn(
-          { model: this.model, spent, estimate, budget: this.options.budgetUsd },
-          'FAL skipped: the video budget',
-        );
-        throw new ProviderSkipped(FAL, this.model, 'budget');
-      }
+      const skipped = admit({
+        provider: FAL,
+        model: this.model,
+        circuits: this.circuits,
+        estimateUsd: toMake * this.costOf(request.size),
+        spentUsd: request.spentUsd(),
+        budgetUsd: this.options.budgetUsd,
+        events,
+        log: request.log,
+      });
+      if (skipped) throw new ProviderSkipped(FAL, this.model, skipped);
     }
-    const controller = new AbortController();
-    const signal = AbortSignal.any([request.signal, controller.signal]);
     const files = new Array<string>(items.length);
     let cached = 0;
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length) {
-        const i = next++;
-        const asset = await this.cache.getOrCreate(
-          'still',
-          keys[i],
-          'jpg',
-          (target, renderSignal) =>
-            this.generate(items[i] as { prompt: string; seed: number }, target, request, renderSignal),
-          { signal, holder: request.holder },
-        );
-        if (asset.hit) cached += 1;
-        files[i] = asset.path;
-      }
-    };
-    try {
-      await Promise.all(
-        Array.from({ length: Math.min(this.options.concurrency ?? 3, items.length) }, () =>
-          worker().catch((error: unknown) => {
-            controller.abort(error);
-            throw error;
-          }),
-        ),
+    await runPool(items.length, this.options.concurrency ?? 3, request.signal, async (i, signal) => {
+      const asset = await this.cache.getOrCreate(
+        'still',
+        keys[i],
+        'jpg',
+        (target, renderSignal) =>
+          this.generate(items[i] as { prompt: string; seed: number }, target, request, renderSignal),
+        { signal, holder: request.holder },
       );
-    } catch (error) {
-      if (request.signal.aborted) throw request.signal.reason ?? error;
-      throw controller.signal.reason ?? error;
-    }
+      if (asset.hit) cached += 1;
+      files[i] = asset.path;
+    });
     return { files, by: `${FAL}:${this.model}`, cached };
   }
 
@@ -238,7 +228,7 @@ export class FalStills implements StillSource {
       maxRetries: this.options.maxRetries ?? 2,
     };
     const started = performance.now();
-    let image: { url: string; width: number; height: number };
+    let image: { url: string; width: number; height: number; flagged: boolean };
     try {
       const { value } = await httpCall(
         `${this.baseUrl}/${this.model}`,
@@ -259,7 +249,9 @@ export class FalStills implements StillSource {
           }),
         },
         async (response) => (await response.json()) as FalAnswer,
-        http,
+        // Each POST that reaches fal makes and bills an image: one cut off after it was sent is not
+        // sent again (http-call.ts); 429 and 5xx still are.
+        { ...http, retryAfterSend: false },
       );
       const first = value.images?.[0];
       if (typeof first?.url !== 'string') throw new Error('FAL answered no image URL');
@@ -267,20 +259,18 @@ export class FalStills implements StillSource {
         url: first.url,
         width: typeof first.width === 'number' ? first.width : request.size.width,
         height: typeof first.height === 'number' ? first.height : request.size.height,
+        flagged: Array.isArray(value.has_nsfw_concepts) && value.has_nsfw_concepts[0] === true,
       };
     } catch (error) {
-      if (!signal.aborted) {
-        events?.call({
-          provider: FAL,
-          model: this.model,
-          outcome: 'error',
-          latencyMs: performance.now() - started,
-          units: 0,
-          unit: 'images',
-          costUsd: 0,
-        });
-        this.circuits.failed(this.model);
-      }
+      callFailed({
+        provider: FAL,
+        model: this.model,
+        unit: 'images',
+        started,
+        signal,
+        circuits: this.circuits,
+        events,
+      });
       throw error;
     }
     this.circuits.succeeded(this.model);
@@ -290,12 +280,16 @@ export class FalStills implements StillSource {
     events?.call({
       provider: FAL,
       model: this.model,
-      outcome: 'ok',
+      outcome: image.flagged ? 'invalid' : 'ok',
       latencyMs: performance.now() - started,
       units: 1,
       unit: 'images',
       costUsd: cost,
     });
+    // A flagged image fails the set, so the visuals stage falls back to the gradients rather than
+    // showing a black still or a set with a gap. The prompt asks for calm landscapes, so this is
+    // rare; it is not cached, and is not a failure of the provider's (the circuit stays closed).
+    if (image.flagged) throw new FlaggedImage();
     const download = `${target}.download`;
     try {
       const { value: bytes } = await httpCall(

@@ -59,6 +59,11 @@ export interface Narrator {
     timeoutSeconds: number;
     progress(fraction: number): void;
     account?: NarrationAccount;
+    /**
+     * Called by a narrator that speaks line by line once `files[index]` is whole: a paid line is
+     * then cached even if a later line fails, so a retried job does not pay for it again.
+     */
+    lineReady?(index: number): Promise<void>;
   }): Promise<{ by: string }>;
 }
 
@@ -119,6 +124,10 @@ export class FliteNarrator implements Narrator {
  * Lines already spoken by the same voice are taken from the asset cache instead of being spoken
  * again: the template writer's lines recur from video to video ("Breathe in slowly…"), and the
  * voice is deterministic, so a cached clip is the same audio the voice would make now.
+ *
+ * The key is what decides the audio: a narrator with a `variant` (a provider's model and its own
+ * voice) ignores the request's flite voice, so that voice is left out of its key; otherwise the same
+ * paid line would be bought again for each flite voice.
  */
 export class CachedNarrator implements Narrator {
   readonly name: string;
@@ -134,8 +143,7 @@ export class CachedNarrator implements Narrator {
     const key = (line: string) => ({
       version: 1,
       narrator: this.inner.name,
-      ...(variant ? { variant } : {}),
-      voice: request.voice,
+      ...(variant ? { variant } : { voice: request.voice }),
       line,
     });
     // A line found is copied into the job at once: the cache may evict it afterwards.
@@ -147,22 +155,26 @@ export class CachedNarrator implements Narrator {
     const missing = request.lines.map((_, i) => i).filter((i) => !cached[i]);
     let by = this.inner.name;
     if (missing.length > 0) {
+      const adopted = new Set<number>();
+      const adopt = async (i: number) => {
+        if (adopted.has(i)) return;
+        adopted.add(i);
+        await this.cache.adopt(
+          'line',
+          key(request.lines[i] as string),
+          'wav',
+          join(request.dir, request.files[i] as string),
+        );
+      };
       ({ by } = await this.inner.synthesize({
         ...request,
         lines: missing.map((i) => request.lines[i] as string),
         files: missing.map((i) => request.files[i] as string),
         progress: (f) => request.progress((f * missing.length) / request.lines.length),
+        lineReady: (j) => adopt(missing[j] as number),
       }));
-      await Promise.all(
-        missing.map((i) =>
-          this.cache.adopt(
-            'line',
-            key(request.lines[i] as string),
-            'wav',
-            join(request.dir, request.files[i] as string),
-          ),
-        ),
-      );
+      // A narrator that speaks all lines at once (flite) reports none of them ready one by one.
+      await Promise.all(missing.map(adopt));
     }
     request.progress(1);
     return { by };

@@ -118,7 +118,7 @@ async function stillsBackground(
   source: StillSource,
   frame: { width: number; height: number },
   timeoutSeconds: number,
-): Promise<{ file: string; seconds: number; by: string } | undefined> {
+): Promise<{ file: string; seconds: number; by: string; allCached: boolean } | undefined> {
   try {
     const count = stillCount(ctx.spec.durationSeconds);
     const stills = await source.stills({
@@ -147,7 +147,7 @@ async function stillsBackground(
       signal: ctx.signal,
       timeoutSeconds,
     });
-    return { file, seconds, by: stills.by };
+    return { file, seconds, by: stills.by, allCached: stills.cached === stills.files.length };
   } catch (error) {
     if (ctx.signal.aborted) throw ctx.signal.reason ?? error;
     ctx.log.warn({ err: error, source: source.name }, 'stills unavailable; using the gradient background');
@@ -180,7 +180,8 @@ export function createVisualsStage(
             loopFile: stills.file,
             source: stills.by,
             loopSeconds: stills.seconds,
-            cacheHit: false,
+            // Every still came from the asset cache (the slideshow itself is rendered per job).
+            cacheHit: stills.allCached,
             width,
             height,
             fps: VIDEO_FPS,

@@ -182,7 +182,7 @@ test('after repeated failures a model is skipped for its cool-down, and the skip
   });
   await write();
   await write();
-  assert.equal(writer.circuitOpen(CHEAP), true);
+  assert.equal(writer.circuits.isOpen(CHEAP), true);
   fake.received.length = 0;
   const doc = await write();
   assert.equal(doc.writer, `anthropic:${PREMIUM}`);
@@ -193,7 +193,7 @@ test('after repeated failures a model is skipped for its cool-down, and the skip
   fake.reply = () => ({ kind: 'script' });
   const again = await write();
   assert.equal(again.writer, `anthropic:${CHEAP}`, 'after the cool-down the cheap model is tried again');
-  assert.equal(writer.circuitOpen(CHEAP), false);
+  assert.equal(writer.circuits.isOpen(CHEAP), false);
 });
 
 test('escalation stops before the video budget would be crossed, and the offline writer takes over', async () => {

@@ -56,7 +56,7 @@ let videos = 0;
 /** A 15 s video's script and narration, through a fresh cache unless one is given. */
 async function narrate(
   options: Partial<ElevenLabsOptions> = {},
-  run: { signal?: AbortSignal; cache?: AssetCache; seed?: string } = {},
+  run: { signal?: AbortSignal; cache?: AssetCache; seed?: string; voice?: VideoSpec['voice'] } = {},
 ) {
   videos += 1;
   const cache = run.cache ?? new AssetCache(join(root, `cache-${videos}`));
@@ -76,7 +76,7 @@ async function narrate(
     durationSeconds: 15,
     aspect: '16:9',
     resolution: '720p',
-    voice: 'slt',
+    voice: run.voice ?? 'slt',
     style: 'calm',
     burnCaptions: false,
     seed: run.seed ?? `eleven-${videos}`,
@@ -136,6 +136,40 @@ test('lines already spoken by the same model and voice come from the cache and c
   assert.deepEqual(recorded.served, ['narration:elevenlabs:eleven_flash_v2_5']);
 });
 
+test('the flite voice asked for does not change ElevenLabs audio, so another one is not paid again', async () => {
+  const cache = new AssetCache(join(root, 'voices-cache'));
+  await narrate({}, { cache, seed: 'voices', voice: 'slt' });
+  assert.ok(fake.received.length > 0);
+  fake.received.length = 0;
+  recorded = { calls: [], skips: [], served: [] };
+  const again = await narrate({}, { cache, seed: 'voices', voice: 'kal' });
+  assert.equal(again.narration.narrator, 'elevenlabs:eleven_flash_v2_5');
+  assert.equal(fake.received.length, 0);
+  assert.equal(again.result.providerCosts.elevenlabs ?? 0, 0);
+});
+
+test('lines paid for before a later line failed are cached: the retried job pays only for the rest', async () => {
+  const cache = new AssetCache(join(root, 'partial-cache'));
+  fake.reply = (_r, index) => (index < 2 ? { kind: 'answer' } : { kind: 'status', status: 400 });
+  const failed = await narrate({ concurrency: 1 }, { cache, seed: 'partial' });
+  assert.equal(failed.narration.narrator, 'flite', 'the failed narration fell back');
+  const paid = failed.lines.slice(0, 2);
+  assert.ok(
+    Math.abs((failed.result.providerCosts.elevenlabs ?? 0) - (paid.join('').length * 0.05) / 1000) < 1e-9,
+    'the two answered lines are billed and recorded',
+  );
+  fake.received.length = 0;
+  fake.reply = () => ({ kind: 'answer' });
+  const retried = await narrate({ concurrency: 1 }, { cache, seed: 'partial' });
+  assert.equal(retried.narration.narrator, 'elevenlabs:eleven_flash_v2_5');
+  const asked = fake.received.map((r) => r.body.text);
+  assert.equal(asked.length, new Set(retried.lines).size - new Set(paid).size);
+  assert.ok(
+    paid.every((line) => !asked.includes(line)),
+    'no paid line is asked again',
+  );
+});
+
 test('a 429 with retry-after is retried after the wait it asks for', async () => {
   fake.reply = (_r, index) =>
     index === 0 ? { kind: 'status', status: 429, headers: { 'retry-after': '1' } } : { kind: 'answer' };
@@ -153,8 +187,9 @@ test('a 429 with retry-after is retried after the wait it asks for', async () =>
 
 test('a 5xx then success is retried and the narration stays ElevenLabs', async () => {
   fake.reply = (_r, index) => (index < 2 ? { kind: 'status', status: 503 } : { kind: 'answer' });
-  const { narration } = await narrate({ concurrency: 1 });
+  const { narration, lines } = await narrate({ concurrency: 1 });
   assert.equal(narration.narrator, 'elevenlabs:eleven_flash_v2_5');
+  assert.equal(fake.received.length, lines.length + 2, 'the first line twice more, the others once');
   assert.deepEqual(recorded.served, ['narration:elevenlabs:eleven_flash_v2_5']);
 });
 

@@ -41,6 +41,7 @@ beforeEach(() => {
   fake.received.length = 0;
   fake.downloads.length = 0;
   fake.reply = () => ({ kind: 'answer' });
+  fake.flagged = () => false;
 });
 
 let videos = 0;
@@ -118,11 +119,13 @@ test('a valid answer: the stills are downloaded, priced per megapixel and panned
 
 test('a retried job finds its stills in the asset cache and pays nothing again', async () => {
   const cache = new AssetCache(join(root, 'shared-cache'));
-  await visuals({}, { cache, seed: 'again' });
+  const first = await visuals({}, { cache, seed: 'again' });
+  assert.equal(first.output.cacheHit, false);
   fake.received.length = 0;
   recorded = { calls: [], skips: [], served: [] };
   const { output, result } = await visuals({}, { cache, seed: 'again' });
   assert.equal(output.source, 'fal:fal-ai/flux/schnell');
+  assert.equal(output.cacheHit, true, 'every still came from the cache');
   assert.equal(fake.received.length, 0);
   assert.equal(result.providerCosts.fal ?? 0, 0);
 });
@@ -141,7 +144,38 @@ test('a 5xx then success is retried and the background stays FAL stills', async 
   fake.reply = (_r, index) => (index === 0 ? { kind: 'status', status: 502 } : { kind: 'answer' });
   const { output } = await visuals({ concurrency: 1 });
   assert.equal(output.source, 'fal:fal-ai/flux/schnell');
+  assert.equal(fake.received.length, stillCount(15) + 1, 'the failed still once more, the others once');
   assert.deepEqual(recorded.served, ['visuals:fal:fal-ai/flux/schnell']);
+});
+
+test('a generation unanswered within the timeout is not sent again: it may have been made and billed', async () => {
+  fake.reply = () => ({ kind: 'slow', ms: 5000 });
+  const { output, result } = await visuals({ timeoutMs: 300, maxRetries: 2, concurrency: 1 });
+  assert.equal(output.source, 'gradients');
+  assert.equal(fake.received.length, 1);
+  assert.equal(result.providerCosts.fal ?? 0, 0);
+  assert.deepEqual(
+    recorded.calls.map((c) => c.outcome),
+    ['error'],
+  );
+});
+
+test('a flagged (blacked-out) image fails the set: it is paid for, not cached, and the gradients show', async () => {
+  fake.flagged = (_r, index) => index === 1;
+  const cache = new AssetCache(join(root, 'flagged-cache'));
+  const { output, result } = await visuals({ concurrency: 1 }, { cache, seed: 'flagged' });
+  assert.equal(output.source, 'gradients');
+  assert.equal(fake.received.length, 2, 'the set stops at the flagged image');
+  assert.deepEqual(
+    recorded.calls.map((c) => c.outcome),
+    ['ok', 'invalid'],
+  );
+  assert.ok(Math.abs((result.providerCosts.fal ?? 0) - 2 * 0.003) < 1e-9, 'both images are billed');
+  fake.received.length = 0;
+  fake.flagged = () => false;
+  recorded = { calls: [], skips: [], served: [] };
+  await visuals({ concurrency: 1 }, { cache, seed: 'flagged' });
+  assert.equal(fake.received.length, stillCount(15) - 1, 'the flagged image was not cached');
 });
 
 test('a persistent failure falls back to the gradient loop at no cost', async () => {

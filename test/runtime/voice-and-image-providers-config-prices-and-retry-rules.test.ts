@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ConfigError, closeConfig, loadConfig } from '../../runtime/config/load.js';
-import { isRetryableStatus, retryAfterMs } from '../../runtime/providers/http-call.js';
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import {
+  httpCall,
+  isRetryableStatus,
+  ProviderHttpError,
+  retryAfterMs,
+} from '../../runtime/providers/http-call.js';
 import {
   DEFAULT_MEDIA_PRICES,
   loadMediaPrices,
@@ -92,14 +99,52 @@ test('every built-in voice and image price names its source and date; a file ove
   assert.throws(() => loadMediaPrices(file), /usd must be a number >= 0/);
 });
 
-test('retry-after is read in seconds, as an HTTP date or in milliseconds; 408, 409, 429 and 5xx are retried', () => {
+test('retry-after is read in seconds or as an HTTP date; 408, 409, 429 and 5xx are retried', () => {
   const now = Date.parse('2026-11-30T12:00:00Z');
   assert.equal(retryAfterMs(new Headers({ 'retry-after': '2' }), now), 2000);
   assert.equal(retryAfterMs(new Headers({ 'retry-after': 'Mon, 30 Nov 2026 12:00:05 GMT' }), now), 5000);
-  assert.equal(retryAfterMs(new Headers({ 'retry-after-ms': '250', 'retry-after': '9' }), now), 250);
   assert.equal(retryAfterMs(new Headers({}), now), undefined);
   assert.deepEqual(
     [400, 401, 403, 404, 408, 409, 422, 429, 500, 502, 503, 529].filter(isRetryableStatus),
     [408, 409, 429, 500, 502, 503, 529],
   );
+});
+
+test('retryAfterSend false: a request that never reached the provider is retried, one that may have been processed is not', async () => {
+  // A port nothing listens on: the connection is refused, so nothing was sent or billed.
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const { port } = closed.address() as AddressInfo;
+  await new Promise((resolve) => closed.close(resolve));
+  const options = { signal: new AbortController().signal, timeoutMs: 300, maxRetries: 2, baseDelayMs: 1 };
+  const refused = await httpCall(`http://127.0.0.1:${port}/`, { method: 'POST' }, (r) => r.text(), {
+    ...options,
+    retryAfterSend: false,
+  }).catch((error: unknown) => error);
+  assert.ok(refused instanceof ProviderHttpError);
+  assert.equal(refused.attempts, 3);
+  // A server that takes the request and never answers: the attempt times out after sending.
+  let requests = 0;
+  const sockets: Socket[] = [];
+  const silent = createServer((socket) => {
+    sockets.push(socket);
+    socket.once('data', () => (requests += 1));
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const address = silent.address() as AddressInfo;
+  try {
+    const unanswered = await httpCall(
+      `http://127.0.0.1:${address.port}/`,
+      { method: 'POST', body: '{}' },
+      (r) => r.text(),
+      { ...options, retryAfterSend: false },
+    ).catch((error: unknown) => error);
+    assert.ok(unanswered instanceof ProviderHttpError);
+    assert.equal(unanswered.attempts, 1);
+    assert.match(unanswered.message, /may have been processed/);
+    assert.equal(requests, 1);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  }
 });

@@ -4,11 +4,9 @@
  * writer's lines in the structured-output shape), with `usage` like the real API's, including
  * prompt-cache writes on a model's first call and reads after. A test scripts other replies per
  * request: invalid JSON, an error status with headers, or a slow answer (and sees whether the
- * client closed the connection).
+ * client closed the connection). The server is the shared one of fake-http.ts.
  */
-import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startFakeServer, type FakeReceived } from './fake-http.js';
 import type { Style, VideoSpec } from '../../runtime/pipeline/stage.js';
 import { OfflineScriptWriter } from '../../runtime/stages/script/offline-writer.js';
 
@@ -26,13 +24,10 @@ export type Reply =
   | { kind: 'status'; status: number; errorType: string; headers?: Record<string, string> }
   | { kind: 'slow'; ms: number };
 
-export interface Received {
-  model: string;
-  body: MessagesRequest;
-  at: number;
-  /** Set when the client closed the connection before the answer was sent. */
-  aborted: boolean;
-}
+/** A request as the shared server records it, with the model it asked for. */
+export type Received = FakeReceived<MessagesRequest> & { model: string };
+
+type Answer = Extract<Reply, { kind: 'script' | 'text' }>;
 
 export interface FakeAnthropic {
   url: string;
@@ -72,88 +67,60 @@ async function validAnswer(request: MessagesRequest): Promise<string> {
 
 export async function startFakeAnthropic(): Promise<FakeAnthropic> {
   const cached = new Set<string>();
+  const server = await startFakeServer<MessagesRequest, Answer>(
+    {
+      isCall: (method, path) => method === 'POST' && path === '/v1/messages',
+      async answer(request, index, res, reply) {
+        const body = request.body;
+        const text = reply?.kind === 'text' ? reply.text : await validAnswer(body);
+        const systemTokens = Math.ceil((body.system?.map((s) => s.text).join('') ?? '').length / 4);
+        const userTokens = Math.ceil((body.messages[0]?.content ?? '').length / 4);
+        const cachedBefore = cached.has(body.model);
+        cached.add(body.model);
+        res.writeHead(200, { 'content-type': 'application/json', 'request-id': `req_fake_${index}` });
+        res.end(
+          JSON.stringify({
+            id: `msg_fake_${index}`,
+            type: 'message',
+            role: 'assistant',
+            model: body.model,
+            content: [{ type: 'text', text }],
+            stop_reason: 'end_turn',
+            stop_sequence: null,
+            usage: {
+              input_tokens: userTokens,
+              output_tokens: fake.outputTokens,
+              cache_creation_input_tokens: cachedBefore ? 0 : systemTokens,
+              cache_read_input_tokens: cachedBefore ? systemTokens : 0,
+              cache_creation: {
+                ephemeral_5m_input_tokens: cachedBefore ? 0 : systemTokens,
+                ephemeral_1h_input_tokens: 0,
+              },
+              server_tool_use: null,
+              service_tier: 'standard',
+            },
+          }),
+        );
+      },
+    },
+    { kind: 'script' },
+  );
   const fake: FakeAnthropic = {
-    url: '',
-    received: [],
+    url: server.url,
+    // The shared server's own list: each request gets its model as it is recorded (below).
+    received: server.received as Received[],
     reply: () => ({ kind: 'script' }),
     outputTokens: 420,
     latencyMs: () => 0,
-    close: async () => {},
+    close: () => server.close(),
   };
-
-  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    if (req.method !== 'POST' || req.url?.split('?')[0] !== '/v1/messages') {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: 'not found' } }));
-      return;
-    }
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as MessagesRequest;
-    const received: Received = { model: body.model, body, at: Date.now(), aborted: false };
-    const index = fake.received.push(received) - 1;
-    res.on('close', () => {
-      if (!res.writableFinished) received.aborted = true;
-    });
-    let reply = fake.reply(body, index);
-    if (reply.kind === 'slow') {
-      await new Promise((resolve) => setTimeout(resolve, reply.kind === 'slow' ? reply.ms : 0));
-      if (received.aborted || res.destroyed) return;
-      reply = { kind: 'script' };
-    }
-    if (reply.kind !== 'status') {
-      await new Promise((resolve) => setTimeout(resolve, fake.latencyMs(body)));
-      if (received.aborted || res.destroyed) return;
-    }
-    if (reply.kind === 'status') {
-      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
-      res.end(JSON.stringify({ type: 'error', error: { type: reply.errorType, message: reply.errorType } }));
-      return;
-    }
-    const text = reply.kind === 'text' ? reply.text : await validAnswer(body);
-    const systemTokens = Math.ceil((body.system?.map((s) => s.text).join('') ?? '').length / 4);
-    const userTokens = Math.ceil((body.messages[0]?.content ?? '').length / 4);
-    const cachedBefore = cached.has(body.model);
-    cached.add(body.model);
-    res.writeHead(200, { 'content-type': 'application/json', 'request-id': `req_fake_${index}` });
-    res.end(
-      JSON.stringify({
-        id: `msg_fake_${index}`,
-        type: 'message',
-        role: 'assistant',
-        model: body.model,
-        content: [{ type: 'text', text }],
-        stop_reason: 'end_turn',
-        stop_sequence: null,
-        usage: {
-          input_tokens: userTokens,
-          output_tokens: fake.outputTokens,
-          cache_creation_input_tokens: cachedBefore ? 0 : systemTokens,
-          cache_read_input_tokens: cachedBefore ? systemTokens : 0,
-          cache_creation: {
-            ephemeral_5m_input_tokens: cachedBefore ? 0 : systemTokens,
-            ephemeral_1h_input_tokens: 0,
-          },
-          server_tool_use: null,
-          service_tier: 'standard',
-        },
-      }),
-    );
-  }
-
-  const server = createServer((req, res) => {
-    answer(req, res).catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: String(error) } }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  fake.url = `http://127.0.0.1:${port}`;
-  fake.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  server.reply = (request, index) => {
+    Object.assign(request, { model: request.body.model });
+    const reply = fake.reply(request.body, index);
+    if (reply.kind !== 'status') return reply;
+    const { errorType, ...status } = reply;
+    return { ...status, body: { type: 'error', error: { type: errorType, message: errorType } } };
+  };
+  server.latencyMs = (request) => fake.latencyMs(request.body);
   return fake;
 }

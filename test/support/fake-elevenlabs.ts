@@ -4,11 +4,8 @@
  * soft tone as long as the text would take to speak (about 15 characters a second), made by
  * ffmpeg, so the narration stage decodes and times it like the real answer.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { ffmpegOutput } from './ffmpeg-output.js';
 import { startFakeServer, type FakeServer } from './fake-http.js';
-
-const run = promisify(execFile);
 
 export interface SpeechRequest {
   text: string;
@@ -22,36 +19,21 @@ export function spokenSeconds(text: string): number {
   return Math.max(0.6, Math.round((text.length / 15) * 10) / 10);
 }
 
-const audio = new Map<number, Promise<Buffer>>();
-
 function mp3(seconds: number): Promise<Buffer> {
-  let made = audio.get(seconds);
-  if (!made) {
-    made = run(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
-        `sine=f=220:d=${seconds}`,
-        '-ac',
-        '1',
-        '-ar',
-        '44100',
-        '-b:a',
-        '128k',
-        '-f',
-        'mp3',
-        'pipe:1',
-      ],
-      { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
-    ).then(({ stdout }) => stdout);
-    audio.set(seconds, made);
-  }
-  return made;
+  return ffmpegOutput([
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=f=220:d=${seconds}`,
+    '-ac',
+    '1',
+    '-ar',
+    '44100',
+    '-b:a',
+    '128k',
+    '-f',
+    'mp3',
+  ]);
 }
 
 export function startFakeElevenLabs(): Promise<FakeElevenLabs> {

@@ -4,11 +4,8 @@
  * the real one, with the URLs on the fake itself (`GET /files/<w>x<h>-<seed>.jpg`), serving real
  * JPEGs made by ffmpeg at the requested size.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { startFakeServer, type FakeServer } from './fake-http.js';
-
-const run = promisify(execFile);
+import { ffmpegOutput } from './ffmpeg-output.js';
+import { startFakeServer, type FakeReceived, type FakeServer } from './fake-http.js';
 
 export interface ImageRequest {
   prompt: string;
@@ -17,40 +14,27 @@ export interface ImageRequest {
   num_images: number;
 }
 
-export type FakeFal = FakeServer<ImageRequest> & { downloads: string[] };
-
-const images = new Map<string, Promise<Buffer>>();
+export type FakeFal = FakeServer<ImageRequest> & {
+  downloads: string[];
+  /** Whether the safety checker flags a request's image (default never), as the real one reports it. */
+  flagged: (request: FakeReceived<ImageRequest>, index: number) => boolean;
+};
 
 function jpeg(width: number, height: number, seed: number): Promise<Buffer> {
-  const key = `${width}x${height}-${seed}`;
-  let made = images.get(key);
-  if (!made) {
-    const hue = seed % 360;
-    made = run(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
-        `testsrc2=s=${width}x${height}:d=1`,
-        '-vf',
-        `hue=h=${hue}`,
-        '-frames:v',
-        '1',
-        '-f',
-        'image2pipe',
-        '-c:v',
-        'mjpeg',
-        'pipe:1',
-      ],
-      { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
-    ).then(({ stdout }) => stdout);
-    images.set(key, made);
-  }
-  return made;
+  return ffmpegOutput([
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=s=${width}x${height}:d=1`,
+    '-vf',
+    `hue=h=${seed % 360}`,
+    '-frames:v',
+    '1',
+    '-f',
+    'image2pipe',
+    '-c:v',
+    'mjpeg',
+  ]);
 }
 
 export async function startFakeFal(): Promise<FakeFal> {
@@ -77,7 +61,8 @@ export async function startFakeFal(): Promise<FakeFal> {
           ],
           timings: { inference: 0.4 },
           seed: request.body.seed,
-          has_nsfw_concepts: [false],
+          // `fake` gets `flagged` below, before any request comes.
+          has_nsfw_concepts: [(fake as FakeFal).flagged(request, index)],
           prompt: request.body.prompt,
         }),
       );
@@ -92,5 +77,5 @@ export async function startFakeFal(): Promise<FakeFal> {
       return true;
     },
   });
-  return Object.assign(fake, { downloads });
+  return Object.assign(fake, { downloads, flagged: () => false });
 }

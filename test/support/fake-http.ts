@@ -1,5 +1,6 @@
 /**
- * What the fakes of the providers' HTTP APIs share (fake-elevenlabs.ts, fake-fal.ts): a loopback
+ * What the fakes of the providers' HTTP APIs share (fake-anthropic.ts, fake-elevenlabs.ts,
+ * fake-fal.ts): a loopback
  * server, the requests it received (and whether the client hung up before the answer), and the
  * replies a test scripts per request: the normal answer, an error status with headers, or a slow
  * answer. A latency per request makes them answer as slowly as the real services (the AI bench).
@@ -8,9 +9,12 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FakeReply =
-  | { kind: 'answer' }
-  | { kind: 'status'; status: number; headers?: Record<string, string> }
+/** `Answer`: the normal answer, or other answers a fake knows (Anthropic's `text`). */
+export type FakeReply<Answer extends { kind: string } = { kind: 'answer' }> =
+  | Answer
+  /** An error status; `body` replaces the default error JSON (each API has its own shape). */
+  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: unknown }
+  /** The normal answer after `ms` instead of the latency. */
   | { kind: 'slow'; ms: number };
 
 export interface FakeReceived<Body> {
@@ -23,32 +27,43 @@ export interface FakeReceived<Body> {
   aborted: boolean;
 }
 
-export interface FakeServer<Body> {
+export interface FakeServer<Body, Answer extends { kind: string } = { kind: 'answer' }> {
   url: string;
   received: Array<FakeReceived<Body>>;
   /** Decides each reply to an API call; the default is the normal answer. */
-  reply: (request: FakeReceived<Body>, index: number) => FakeReply;
+  reply: (request: FakeReceived<Body>, index: number) => FakeReply<Answer>;
   /** Milliseconds before each normal answer (default 0). */
   latencyMs: (request: FakeReceived<Body>) => number;
   close(): Promise<void>;
 }
 
-export interface FakeRoutes<Body> {
+export interface FakeRoutes<Body, Answer extends { kind: string } = { kind: 'answer' }> {
   /** Whether a request is an API call (recorded and scripted) rather than, say, a file download. */
   isCall(method: string, path: string): boolean;
-  /** The normal answer to an API call. */
-  answer(request: FakeReceived<Body>, index: number, res: ServerResponse): Promise<void>;
+  /** The normal answer to an API call (`reply` undefined after a slow reply). */
+  answer(request: FakeReceived<Body>, index: number, res: ServerResponse, reply?: Answer): Promise<void>;
   /** Anything else the fake serves (GET of a file); false for a 404. */
   other?(method: string, path: string, res: ServerResponse): Promise<boolean>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function startFakeServer<Body>(routes: FakeRoutes<Body>): Promise<FakeServer<Body>> {
-  const fake: FakeServer<Body> = {
+function isStatus(reply: { kind: string }): reply is Extract<FakeReply, { kind: 'status' }> {
+  return reply.kind === 'status';
+}
+
+function isSlow(reply: { kind: string }): reply is Extract<FakeReply, { kind: 'slow' }> {
+  return reply.kind === 'slow';
+}
+
+export async function startFakeServer<Body, Answer extends { kind: string } = { kind: 'answer' }>(
+  routes: FakeRoutes<Body, Answer>,
+  normal: Answer = { kind: 'answer' } as Answer,
+): Promise<FakeServer<Body, Answer>> {
+  const fake: FakeServer<Body, Answer> = {
     url: '',
     received: [],
-    reply: () => ({ kind: 'answer' }),
+    reply: () => normal,
     latencyMs: () => 0,
     close: async () => {},
   };
@@ -79,14 +94,19 @@ export async function startFakeServer<Body>(routes: FakeRoutes<Body>): Promise<F
       if (!res.writableFinished) received.aborted = true;
     });
     const reply = fake.reply(received, index);
-    if (reply.kind === 'status') {
+    if (isStatus(reply)) {
       res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
-      res.end(JSON.stringify({ detail: { status: `fake_${reply.status}`, message: 'scripted failure' } }));
+      res.end(
+        JSON.stringify(
+          reply.body ?? { detail: { status: `fake_${reply.status}`, message: 'scripted failure' } },
+        ),
+      );
       return;
     }
-    await sleep(reply.kind === 'slow' ? reply.ms : fake.latencyMs(received));
+    const slow = isSlow(reply);
+    await sleep(slow ? reply.ms : fake.latencyMs(received));
     if (received.aborted || res.destroyed) return;
-    await routes.answer(received, index, res);
+    await routes.answer(received, index, res, slow ? undefined : (reply as Answer));
   }
 
   const server = createServer((req, res) => {

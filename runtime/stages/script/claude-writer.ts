@@ -21,7 +21,8 @@ import type { Model } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { Logger } from 'pino';
 import type { VideoSpec } from '../../pipeline/stage.js';
 import { CircuitBreaker } from '../../providers/circuit-breaker.js';
-import type { ProviderEvents } from '../../providers/provider-events.js';
+import { admit, callFailed } from '../../providers/guard.js';
+import type { ProviderEvents, SkipReason } from '../../providers/provider-events.js';
 import { failSpan, inSpan } from '../../telemetry/spans.js';
 import type { ModelResult, ScriptDelegation, StartModel, WriteReport } from './delegation.js';
 import type { ScriptDocument, ScriptSection } from './document.js';
@@ -147,11 +148,6 @@ export class ClaudeScriptWriter implements ScriptWriter {
     return cheap === premium ? [cheap] : [cheap, premium];
   }
 
-  /** Whether a model is being skipped for a cool-down. */
-  circuitOpen(model: string): boolean {
-    return this.circuits.isOpen(model);
-  }
-
   async write(spec: VideoSpec, signal: AbortSignal, context?: WriteContext): Promise<ScriptDocument> {
     const log = context?.log;
     const events = this.options.events;
@@ -246,7 +242,7 @@ export class ClaudeScriptWriter implements ScriptWriter {
       maxRetries: this.options.maxRetries ?? 2,
       timeout: this.options.timeoutMs ?? 60_000,
     });
-    const skipped = (model: string, reason: 'circuit_open' | 'budget') =>
+    const skipped = (model: string, reason: SkipReason) =>
       trace
         .getActiveSpan()
         ?.addEvent('script_model.skipped', { 'gen_ai.request.model': model, 'archibald.reason': reason });
@@ -255,21 +251,22 @@ export class ClaudeScriptWriter implements ScriptWriter {
       signal.throwIfAborted();
       last = model;
       const next = models[index + 1];
-      if (this.circuits.isOpen(model)) {
+      const skip = admit({
+        provider: PROVIDER,
+        model,
+        circuits: this.circuits,
+        estimateUsd: this.maxCallCost(model, spec),
+        spentUsd: spent(),
+        budgetUsd: budget,
+        events,
+        log,
+        onSkip: (reason) => skipped(model, reason),
+      });
+      if (skip) {
         result(model, 'skipped');
-        events?.skip(PROVIDER, model, 'circuit_open');
-        skipped(model, 'circuit_open');
-        log?.warn({ model }, 'script model skipped: its circuit is open');
+        // A dearer model would not fit the budget either.
+        if (skip === 'budget') break;
         continue;
-      }
-      const estimate = this.maxCallCost(model, spec);
-      if (spent() + estimate > budget) {
-        result(model, 'skipped');
-        events?.skip(PROVIDER, model, 'budget');
-        skipped(model, 'budget');
-        log?.warn({ model, spent: spent(), estimate, budget }, 'script model skipped: the video budget');
-        // A dearer model would not fit either.
-        break;
       }
       // One span per model call (the SDK's HTTP requests, retries included, are its children).
       const doc = await inSpan(
@@ -315,17 +312,16 @@ export class ClaudeScriptWriter implements ScriptWriter {
             return undefined;
           } catch (error) {
             if (signal.aborted) throw signal.reason ?? error;
-            events?.call({
+            callFailed({
               provider: PROVIDER,
               model,
-              outcome: 'error',
-              latencyMs: performance.now() - started,
-              units: 0,
               unit: 'tokens',
-              costUsd: 0,
+              started,
+              signal,
+              circuits: this.circuits,
+              events,
             });
             result(model, 'error');
-            this.circuits.failed(model);
             span.setAttribute('archibald.outcome', 'error');
             // The SDK's error names the HTTP status and type, never the prompt.
             failSpan(span, error);
