@@ -137,6 +137,8 @@ export class ElevenLabsNarrator implements Narrator {
           signal,
           timeoutMs: this.options.timeoutMs ?? 30_000,
           maxRetries: this.options.maxRetries ?? 2,
+          // Each processed request is billed for its characters: not re-sent once it may have been.
+          retryAfterSend: false,
         },
       ));
       if (audio.length === 0) throw new Error('ElevenLabs answered no audio');
