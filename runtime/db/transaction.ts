@@ -12,8 +12,11 @@ export async function inTransaction<T>(
   const client = await pool.connect();
   let broken: Error | undefined;
   // A checked-out client whose connection dies emits 'error'; unheard, that would crash the
-  // process. The query in flight rejects with it anyway, so remembering it is enough.
+  // process. A query in flight rejects with that error; one sent after it rejects only with pg's
+  // "not queryable", so the connection's own error is the one the caller is told.
+  let connectionError: Error | undefined;
   const onError = (error: Error): void => {
+    connectionError ??= error;
     broken ??= error;
   };
   client.on('error', onError);
@@ -24,11 +27,16 @@ export async function inTransaction<T>(
     return result;
   } catch (error) {
     broken = (await rollback(client)) ?? broken;
-    throw error;
+    throw connectionError && notQueryable(error) ? connectionError : error;
   } finally {
     client.off('error', onError);
     client.release(broken);
   }
+}
+
+/** pg's refusal of a query on a client whose connection already failed (it carries no code). */
+function notQueryable(error: unknown): boolean {
+  return error instanceof Error && /not queryable/.test(error.message);
 }
 
 /** Rolls back; returns the rollback's own error when the client is unusable, else undefined. */

@@ -28,7 +28,29 @@ test('a transaction whose backend is terminated fails with that error and leaves
     (error: Error & { code?: string }) => {
       assert.match(
         error.message,
-        /terminating connection due to administrator command|Connection terminated/,
+        /terminating connection due to administrator command|Connection terminated|ECONNRESET/,
+      );
+      assert.doesNotMatch(error.message, /ROLLBACK|not queryable/);
+      return true;
+    },
+  );
+  const { rows } = await pool.query<{ ok: number }>('SELECT 1 AS ok');
+  assert.equal(rows[0]?.ok, 1, 'the next caller gets a live connection');
+});
+
+test('a statement sent after the connection died reports the death, not pg\'s "not queryable"', async () => {
+  await assert.rejects(
+    inTransaction(pool, async (client) => {
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      // The client hears of the death before it sends the next statement.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await client.query('SELECT 1');
+    }),
+    (error: Error) => {
+      assert.match(
+        error.message,
+        /terminating connection due to administrator command|Connection terminated|ECONNRESET/,
       );
       assert.doesNotMatch(error.message, /ROLLBACK|not queryable/);
       return true;
