@@ -9,10 +9,10 @@ export type CircuitState = 'closed' | 'open' | 'half_open';
 
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open a circuit (default 3). */
-  failures?: number;
+  failures?: number | undefined;
   /** How long an open circuit skips its key, in milliseconds (default 60 000). */
-  cooldownMs?: number;
-  now?: () => number;
+  cooldownMs?: number | undefined;
+  now?: (() => number) | undefined;
 }
 
 interface Circuit {

@@ -18,9 +18,9 @@ import { runFfmpeg } from '../media/ffmpeg.js';
 import { CircuitBreaker } from '../providers/circuit-breaker.js';
 import { admit, callFailed } from '../providers/guard.js';
 import { httpCall } from '../providers/http-call.js';
+import type { HttpProviderOptions } from '../providers/http-provider-options.js';
 import { unitCost, unitPriceOf, type UnitPriceTable } from '../providers/media-prices.js';
 import { DEFAULT_MEDIA_PRICES } from '../providers/media-prices.js';
-import type { ProviderEvents } from '../providers/provider-events.js';
 import { runPool } from '../providers/pool.js';
 import { ProviderSkipped } from '../providers/skipped.js';
 import { AUDIO_SAMPLE_RATE } from './ambient.js';
@@ -35,24 +35,9 @@ export const DEFAULT_ELEVENLABS_VOICE = '21m00Tcm4TlvDq8ikWAM';
 /** MP3 at 44.1 kHz, 128 kb/s: the API's default, and allowed on every plan (PCM 44.1 kHz is not). */
 const OUTPUT_FORMAT = 'mp3_44100_128';
 
-export interface ElevenLabsOptions {
-  /** Read at each narration, so a rotated key file is picked up. */
-  apiKey: () => string;
-  baseUrl?: string;
+/** Timeouts default to 30 s per line. */
+export interface ElevenLabsOptions extends HttpProviderOptions {
   voiceId?: string;
-  model?: string;
-  /** What one video may spend on paid providers, in US dollars. */
-  budgetUsd: number;
-  prices?: UnitPriceTable;
-  /** Per attempt of a line, in milliseconds (default 30 000). */
-  timeoutMs?: number;
-  /** Retries of 408/409/429/5xx and connection errors per line (default 2). */
-  maxRetries?: number;
-  /** Lines requested at once (default 3: below the concurrency of ElevenLabs' smaller plans). */
-  concurrency?: number;
-  circuitFailures?: number;
-  circuitCooldownMs?: number;
-  events?: ProviderEvents;
 }
 
 export class ElevenLabsNarrator implements Narrator {
@@ -72,8 +57,8 @@ export class ElevenLabsNarrator implements Narrator {
     this.prices = options.prices ?? DEFAULT_MEDIA_PRICES.elevenlabs;
     this.variant = `${this.voiceId}/${OUTPUT_FORMAT}`;
     this.circuits = new CircuitBreaker({
-      ...(options.circuitFailures !== undefined ? { failures: options.circuitFailures } : {}),
-      ...(options.circuitCooldownMs !== undefined ? { cooldownMs: options.circuitCooldownMs } : {}),
+      failures: options.circuitFailures,
+      cooldownMs: options.circuitCooldownMs,
     });
   }
 

@@ -23,13 +23,13 @@ import { runFfmpeg } from '../media/ffmpeg.js';
 import { CircuitBreaker } from '../providers/circuit-breaker.js';
 import { admit, callFailed } from '../providers/guard.js';
 import { httpCall } from '../providers/http-call.js';
+import type { HttpProviderOptions } from '../providers/http-provider-options.js';
 import {
   DEFAULT_MEDIA_PRICES,
   unitCost,
   unitPriceOf,
   type UnitPriceTable,
 } from '../providers/media-prices.js';
-import type { ProviderEvents } from '../providers/provider-events.js';
 import { runPool } from '../providers/pool.js';
 import { ProviderSkipped } from '../providers/skipped.js';
 import type { AssetCache } from './asset-cache.js';
@@ -41,23 +41,8 @@ export const DEFAULT_FAL_BASE_URL = 'https://fal.run';
 export const DEFAULT_FAL_MODEL = 'fal-ai/flux/schnell';
 const MEGAPIXEL = 1024 * 1024;
 
-export interface FalOptions {
-  /** Read at each video, so a rotated key file is picked up. */
-  apiKey: () => string;
-  baseUrl?: string;
-  model?: string;
-  /** What one video may spend on paid providers, in US dollars. */
-  budgetUsd: number;
-  prices?: UnitPriceTable;
-  /** Per attempt of a call or a download, in milliseconds (default 60 000). */
-  timeoutMs?: number;
-  maxRetries?: number;
-  /** Images requested at once (default 3). */
-  concurrency?: number;
-  circuitFailures?: number;
-  circuitCooldownMs?: number;
-  events?: ProviderEvents;
-}
+/** Timeouts default to 60 s per call or download. */
+export type FalOptions = HttpProviderOptions;
 
 export interface StillsRequest {
   spec: VideoSpec;
@@ -162,8 +147,8 @@ export class FalStills implements StillSource {
     this.baseUrl = (options.baseUrl ?? DEFAULT_FAL_BASE_URL).replace(/\/+$/, '');
     this.prices = options.prices ?? DEFAULT_MEDIA_PRICES.fal;
     this.circuits = new CircuitBreaker({
-      ...(options.circuitFailures !== undefined ? { failures: options.circuitFailures } : {}),
-      ...(options.circuitCooldownMs !== undefined ? { cooldownMs: options.circuitCooldownMs } : {}),
+      failures: options.circuitFailures,
+      cooldownMs: options.circuitCooldownMs,
     });
   }
 

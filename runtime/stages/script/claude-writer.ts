@@ -136,9 +136,9 @@ export class ClaudeScriptWriter implements ScriptWriter {
     this.circuits =
       options.circuits ??
       new CircuitBreaker({
-        ...(options.circuitFailures !== undefined ? { failures: options.circuitFailures } : {}),
-        ...(options.circuitCooldownMs !== undefined ? { cooldownMs: options.circuitCooldownMs } : {}),
-        ...(options.now ? { now: options.now } : {}),
+        failures: options.circuitFailures,
+        cooldownMs: options.circuitCooldownMs,
+        now: options.now,
       });
   }
 
