@@ -17,11 +17,9 @@
  * the restore (the inventory) to the last object verified.
  */
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
   CopyObjectCommand,
-  CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -33,19 +31,12 @@ import type { PgServer } from '../support/postgres.js';
 import { startStack, untilAllCompleted } from '../support/stack.js';
 import type { DrillResult, DrillRun } from '../support/run.js';
 import { drillVideo, startWorker } from '../support/runtime.js';
+import { S3RVER_CREDENTIALS, startS3rver } from '../support/s3rver.js';
 
 const VIDEOS = 3;
 const BUCKET = 'archibald-drill-videos';
 const REPLICA = 'archibald-drill-videos-replica';
-const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-
-interface S3rverServer {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-}
-const S3rver = createRequire(import.meta.url)('s3rver') as new (
-  options: Record<string, unknown>,
-) => S3rverServer;
+const CREDENTIALS = S3RVER_CREDENTIALS;
 
 /** One published object as Postgres records it. */
 interface Recorded {
@@ -96,15 +87,13 @@ export async function videosLostDrill(
   const { s3, endpoint } = await run.step(
     'start the S3-compatible server (videos bucket and its DR replica)',
     async () => {
-      const server = new S3rver({
+      const server = await startS3rver({
         port: await run.port(),
-        address: '127.0.0.1',
-        silent: true,
         directory: join(await run.privateDir(), 's3'),
+        buckets: [BUCKET, REPLICA],
       });
-      const { port } = await server.run();
       run.defer('stop the S3-compatible server', () => server.close());
-      const endpoint = `http://127.0.0.1:${port}`;
+      const { endpoint } = server;
       const s3 = new S3Client({
         region: 'us-east-1',
         endpoint,
@@ -112,7 +101,6 @@ export async function videosLostDrill(
         credentials: CREDENTIALS,
         requestChecksumCalculation: 'WHEN_REQUIRED',
       });
-      for (const Bucket of [BUCKET, REPLICA]) await s3.send(new CreateBucketCommand({ Bucket }));
       return { s3, endpoint };
     },
   );

@@ -1,7 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,22 +10,15 @@ import { createStages, type RenderOptions } from '../../runtime/pipeline/stages.
 import type { AssembleOutput } from '../../runtime/stages/assemble.js';
 import type { PublishOutput } from '../../runtime/stages/publish.js';
 import { runStages, standardSpec } from './stage-runner.js';
-
-interface S3rverServer {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-}
-type S3rverClass = new (options: Record<string, unknown>) => S3rverServer;
-const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass;
+import { S3RVER_CREDENTIALS, startS3rver, type RunningS3rver } from '../../drills/support/s3rver.js';
 
 const spec = { ...standardSpec, durationSeconds: 15 };
-const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const credentials = S3RVER_CREDENTIALS;
 let root: string;
 let videoId: string;
 /** Outputs as the worker stores them on the job: through JSON. */
 let storedOutputs: Partial<Record<StageName, unknown>>;
-let s3: S3rverServer;
-let s3Port: number;
+let s3: RunningS3rver | undefined;
 
 const localOptions = (): RenderOptions => ({
   storage: { dir: join(root, 'videos'), publicBaseUrl: 'http://127.0.0.1:8080/' },
@@ -37,14 +29,7 @@ const workDir = () => join(root, 'work');
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'archibald-test-publish-'));
-  s3 = new S3rver({
-    port: 0,
-    address: '127.0.0.1',
-    silent: true,
-    directory: join(root, 's3'),
-    configureBuckets: [{ name: 'videos', configs: [] }],
-  });
-  s3Port = (await s3.run()).port;
+  s3 = await startS3rver({ directory: join(root, 's3'), buckets: ['videos'] });
   const stages = createStages(localOptions());
   const upToAssemble = stages.slice(
     0,
@@ -115,7 +100,7 @@ test('a retry after a crash between assemble and publish reuses the video and pu
 });
 
 test('S3 publish stores the video with its content type under the CDN URL, once', async () => {
-  const endpoint = `http://127.0.0.1:${s3Port}`;
+  const endpoint = s3!.endpoint;
   const options: RenderOptions = {
     ...localOptions(),
     storage: {

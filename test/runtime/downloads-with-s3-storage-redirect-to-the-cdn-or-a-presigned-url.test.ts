@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -10,28 +9,15 @@ import { pipelineStages } from '../../runtime/worker/pipeline-stages.js';
 import { apiClient, createTestKey, startTestApi } from '../support/api.js';
 import { useTestEnvironment } from '../support/environment.js';
 import { startTestWorker } from '../support/worker.js';
-
-interface S3rverServer {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-}
-const S3rver = createRequire(import.meta.url)('s3rver') as new (
-  options: Record<string, unknown>,
-) => S3rverServer;
+import { S3RVER_CREDENTIALS, startS3rver } from '../../drills/support/s3rver.js';
 
 // The API and the worker take credentials from the SDK's default chain, as pods do.
-process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
-process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
+process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
 
 const environment = await useTestEnvironment();
-const s3 = new S3rver({
-  port: 0,
-  address: '127.0.0.1',
-  silent: true,
-  directory: join(environment.dir, 's3'),
-  configureBuckets: [{ name: 'videos', configs: [] }],
-});
-const endpoint = `http://127.0.0.1:${(await s3.run()).port}`;
+const s3 = await startS3rver({ directory: join(environment.dir, 's3'), buckets: ['videos'] });
+const { endpoint } = s3;
 environment.defer(() => s3.close());
 const s3Env = { S3_BUCKET: 'videos', S3_ENDPOINT: endpoint, S3_FORCE_PATH_STYLE: 'true' };
 
