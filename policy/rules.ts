@@ -39,7 +39,8 @@ export interface Rule {
 
 // ---- helpers ----
 
-function at(value: unknown, ...path: (string | number)[]): unknown {
+/** Follows a path of keys and indices through a resource's inputs; undefined where it breaks off. */
+export function at(value: unknown, ...path: (string | number)[]): unknown {
   let v = value;
   for (const k of path) {
     if (v === null || typeof v !== 'object') return undefined;

@@ -19,6 +19,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { at } from '../../policy/rules.js';
 
 export interface Price {
   readonly usd?: number;
@@ -175,15 +176,6 @@ export function quantityGb(q: unknown): number {
 }
 
 // ---- the stack ----
-
-function at(value: unknown, ...path: (string | number)[]): unknown {
-  let v = value;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string | number, unknown>)[k];
-  }
-  return v;
-}
 
 const num = (v: unknown, fallback = 0): number => {
   const n = typeof v === 'string' ? Number(v) : v;
