@@ -78,3 +78,29 @@ export function callFailed(c: FailedCall): void {
   });
   c.circuits.failed(c.model);
 }
+
+export interface AnsweredCall extends Omit<FailedCall, 'signal'> {
+  outcome: 'ok' | 'invalid';
+  units: number;
+  costUsd: number;
+  /** Records the spend on the video (the stage's addCost). */
+  addCost?: ((provider: string, usd: number) => void) | undefined;
+}
+
+/**
+ * Reports a call the provider answered: its circuit closes (a half-open trial settles) and, since
+ * an answer is billed, its cost is recorded at once, before anything after it can fail.
+ */
+export function callAnswered(c: AnsweredCall): void {
+  c.circuits.succeeded(c.model);
+  c.addCost?.(c.provider, c.costUsd);
+  c.events?.call({
+    provider: c.provider,
+    model: c.model,
+    outcome: c.outcome,
+    latencyMs: performance.now() - c.started,
+    units: c.units,
+    unit: c.unit,
+    costUsd: c.costUsd,
+  });
+}

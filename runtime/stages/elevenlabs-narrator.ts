@@ -16,7 +16,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { runFfmpeg } from '../media/ffmpeg.js';
 import { CircuitBreaker } from '../providers/circuit-breaker.js';
-import { admit, callFailed } from '../providers/guard.js';
+import { admit, callAnswered, callFailed } from '../providers/guard.js';
 import { httpCall } from '../providers/http-call.js';
 import type { HttpProviderOptions } from '../providers/http-provider-options.js';
 import { unitCost, unitPriceOf, type UnitPriceTable } from '../providers/media-prices.js';
@@ -139,19 +139,17 @@ export class ElevenLabsNarrator implements Narrator {
       });
       throw error;
     }
-    // The provider answered: the circuit closes (a half-open trial settles), and the line is
-    // billed, so its cost is recorded before anything below can fail.
-    this.circuits.succeeded(this.model);
-    const cost = this.costOf([line]);
-    request.account?.addCost(ELEVENLABS, cost);
-    events?.call({
+    callAnswered({
       provider: ELEVENLABS,
       model: this.model,
-      outcome: 'ok',
-      latencyMs: performance.now() - started,
-      units: line.length,
       unit: 'characters',
-      costUsd: cost,
+      started,
+      circuits: this.circuits,
+      events,
+      outcome: 'ok',
+      units: line.length,
+      costUsd: this.costOf([line]),
+      addCost: (provider, usd) => request.account?.addCost(provider, usd),
     });
     await decodeToWav(audio, file, signal, request);
   }

@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import type { Style, VideoSpec } from '../pipeline/stage.js';
 import { runFfmpeg } from '../media/ffmpeg.js';
 import { CircuitBreaker } from '../providers/circuit-breaker.js';
-import { admit, callFailed } from '../providers/guard.js';
+import { admit, callAnswered, callFailed } from '../providers/guard.js';
 import { httpCall } from '../providers/http-call.js';
 import type { HttpProviderOptions } from '../providers/http-provider-options.js';
 import {
@@ -258,18 +258,18 @@ export class FalStills implements StillSource {
       });
       throw error;
     }
-    this.circuits.succeeded(this.model);
     // The image is made, so it is billed, whether or not the download below succeeds.
-    const cost = this.costOf(image);
-    request.addCost(FAL, cost);
-    events?.call({
+    callAnswered({
       provider: FAL,
       model: this.model,
-      outcome: image.flagged ? 'invalid' : 'ok',
-      latencyMs: performance.now() - started,
-      units: 1,
       unit: 'images',
-      costUsd: cost,
+      started,
+      circuits: this.circuits,
+      events,
+      outcome: image.flagged ? 'invalid' : 'ok',
+      units: 1,
+      costUsd: this.costOf(image),
+      addCost: (provider, usd) => request.addCost(provider, usd),
     });
     // A flagged image fails the set, so the visuals stage falls back to the gradients rather than
     // showing a black still or a set with a gap. The prompt asks for calm landscapes, so this is
