@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { apiClient, startTestApi } from '../support/api.js';
 import { testPool, useTestEnvironment } from '../support/environment.js';
 import { runCli } from '../support/processes.js';
+import { lockApiKeys } from '../support/database.js';
 
 const environment = await useTestEnvironment({
   RATE_LIMIT_MAX: '1000',
@@ -28,17 +29,6 @@ async function newKey(name: string): Promise<{ id: string; key: string }> {
   return JSON.parse(await cli(['keys', 'create', '--name', name, '--json'])) as { id: string; key: string };
 }
 
-/** Holds an exclusive lock on api_keys: any key lookup waits until release(). */
-async function lockApiKeys(): Promise<() => Promise<void>> {
-  const client = await pool.connect();
-  await client.query('BEGIN');
-  await client.query('LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE');
-  return async () => {
-    await client.query('ROLLBACK');
-    client.release();
-  };
-}
-
 async function statusOn(url: string, key: string): Promise<{ status: number; message?: string }> {
   const r = await fetch(`${url}/v1/videos`, {
     headers: { authorization: `Bearer ${key}` },
@@ -51,7 +41,7 @@ async function statusOn(url: string, key: string): Promise<{ status: number; mes
 test('a key found valid is served from each replica without a lookup while api_keys is locked', async () => {
   const { key } = await newKey('cached client');
   for (const api of replicas) assert.equal((await statusOn(api.url, key)).status, 200);
-  const release = await lockApiKeys();
+  const release = await lockApiKeys(pool);
   try {
     // A lookup would wait on the lock (and time out): a 200 shows the key came from the cache.
     for (const api of replicas) {

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { loadConfig, ConfigError } from '../../runtime/config/load.js';
 import { createTestKey, startTestApi } from '../support/api.js';
 import { testPool, useTestEnvironment } from '../support/environment.js';
+import { lockApiKeys } from '../support/database.js';
 
 const LIMIT = 5;
 const environment = await useTestEnvironment({
@@ -37,17 +38,6 @@ async function spendBudget(client: string) {
   }
 }
 
-/** Holds an exclusive lock on api_keys: any key lookup waits until release(). */
-async function lockApiKeys(): Promise<() => Promise<void>> {
-  const client = await pool.connect();
-  await client.query('BEGIN');
-  await client.query('LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE');
-  return async () => {
-    await client.query('ROLLBACK');
-    client.release();
-  };
-}
-
 test('after RATE_LIMIT_AUTH_FAILURES_MAX requests without a valid key, an address gets 429s from every replica', async () => {
   await spendBudget('203.0.113.7');
   for (const api of behindProxy) {
@@ -72,7 +62,7 @@ test('after RATE_LIMIT_AUTH_FAILURES_MAX requests without a valid key, an addres
 
 test('an address over its budget is refused without a database lookup; others still reach Postgres', async () => {
   await spendBudget('203.0.113.8');
-  const release = await lockApiKeys();
+  const release = await lockApiKeys(pool);
   const waiting = new AbortController();
   try {
     // The lookup would wait for the lock: a prompt 429 shows none was made, even for a valid key.
