@@ -7,7 +7,7 @@ import type { ScriptDocument } from '../stages/script/document.js';
 import type { ScriptCache } from '../stages/script/script-cache.js';
 import type { RedisClient } from './connection.js';
 
-export function scriptCacheKey(prefix: string, hash: string): string {
+export function scriptCacheRedisKey(prefix: string, hash: string): string {
   return `${prefix}:script-cache:${hash}`;
 }
 
@@ -21,7 +21,7 @@ export class RedisScriptCache implements ScriptCache {
   }
 
   async get(hash: string): Promise<ScriptDocument | undefined> {
-    const value = await this.redis.get(scriptCacheKey(this.prefix, hash));
+    const value = await this.redis.get(scriptCacheRedisKey(this.prefix, hash));
     if (value === null) return undefined;
     const doc = JSON.parse(value) as ScriptDocument;
     // Not a script (a foreign or damaged value): treated as a miss, and overwritten by the write.
@@ -29,6 +29,6 @@ export class RedisScriptCache implements ScriptCache {
   }
 
   async put(hash: string, doc: ScriptDocument): Promise<void> {
-    await this.redis.set(scriptCacheKey(this.prefix, hash), JSON.stringify(doc), 'EX', this.ttlSeconds);
+    await this.redis.set(scriptCacheRedisKey(this.prefix, hash), JSON.stringify(doc), 'EX', this.ttlSeconds);
   }
 }
