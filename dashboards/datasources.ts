@@ -3,6 +3,7 @@
  * kube-prometheus-stack's values, stacks/components/monitoring.ts) and to the single-node
  * deployment's provisioning file (deploy/compose/), so a dashboard link works in both.
  */
+import { TRACE_ID_LABEL } from '../runtime/config/logger.js';
 
 export const DATASOURCE_UIDS = {
   prometheus: 'prometheus',
@@ -13,9 +14,10 @@ export const DATASOURCE_UIDS = {
 
 /**
  * The exemplar label holding the trace id on the runtime's latency histograms, and the log field
- * the runtime writes it in: Grafana turns either into a link to the trace in Jaeger.
+ * the runtime writes it in (the runtime's own constant): Grafana turns either into a link to the
+ * trace in Jaeger.
  */
-export const TRACE_ID_LABEL = 'trace_id';
+export { TRACE_ID_LABEL };
 const VIEW_TRACE = 'View trace';
 
 /** One entry of a Grafana datasource provisioning file (apiVersion 1). */

@@ -13,11 +13,17 @@ import pino from 'pino';
 import type { Logger } from 'pino';
 import type { Config } from './load.js';
 
+/**
+ * The field of a log line, and the exemplar label of a latency observation, that carries its trace
+ * id (Prometheus' convention); Grafana's datasources link either to the trace.
+ */
+export const TRACE_ID_LABEL = 'trace_id';
+
 /** The active span's ids on each line, so a log line leads to its trace (and back). */
-function traceIds(): { trace_id?: string; span_id?: string } {
+function traceIds(): Record<string, string> {
   const spanContext = trace.getActiveSpan()?.spanContext();
   if (!spanContext || !isSpanContextValid(spanContext)) return {};
-  return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
+  return { [TRACE_ID_LABEL]: spanContext.traceId, span_id: spanContext.spanId };
 }
 
 export function createLogger(

@@ -7,6 +7,7 @@
  */
 import { ROOT_CONTEXT, SpanStatusCode, TraceFlags, context, propagation, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span, SpanKind } from '@opentelemetry/api';
+import { TRACE_ID_LABEL } from '../config/logger.js';
 
 const tracer = trace.getTracer('archibald');
 
@@ -64,6 +65,6 @@ export function contextFromCarrier(carrier: Record<string, string> | undefined):
 export function traceExemplar(): Record<string, string> {
   const spanContext = trace.getActiveSpan()?.spanContext();
   return spanContext && (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0
-    ? { trace_id: spanContext.traceId }
+    ? { [TRACE_ID_LABEL]: spanContext.traceId }
     : {};
 }
